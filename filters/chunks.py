@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from schemas.document import Document, Span
+from longweave.schemas.document import Document, Span
 
 CHUNK_PREFIXES: tuple[str, ...] = ("chapter:", "file:", "turn:")
 

@@ -10,13 +10,13 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from filters.chunks import chunk_spans, remove_chunks
-from filters.language import LanguageIdentifier
-from filters.pii import redact_document
-from filters.quality import Failure, code_failure, prose_failure, trajectory_failure
-from schemas.document import Document, Span
-from schemas.ledger import Drop
-from schemas.recipe_filters import FilterConfig, KindRules
+from longweave.filters.chunks import chunk_spans, remove_chunks
+from longweave.filters.language import LanguageIdentifier
+from longweave.filters.pii import redact_document
+from longweave.filters.quality import Failure, code_failure, prose_failure, trajectory_failure
+from longweave.schemas.document import Document, Span
+from longweave.schemas.ledger import Drop
+from longweave.schemas.recipe_filters import FilterConfig, KindRules
 
 CODE_KINDS = frozenset({"repo"})
 MAX_LISTED_CHUNKS = 50

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.document import Document
-from schemas.ledger import Drop
+from longweave.schemas.document import Document
+from longweave.schemas.ledger import Drop
 
 _SPACE = re.compile(r"\s+")
 
@@ -84,7 +84,7 @@ def file_fingerprints(doc: Document) -> list[tuple[str, str]]:
 def drop_files(doc: Document, labels: Iterable[str], kept_in: Iterable[str]) -> Document | Drop:
     """`doc` without the `file:` spans in `labels` (copies kept elsewhere), or a drop if
     nothing of it is left."""
-    from filters.chunks import remove_chunks
+    from longweave.filters.chunks import remove_chunks
 
     gone = set(labels)
     removed = [s for s in doc.spans_with_prefix("file:") if s.label in gone]

@@ -1,9 +1,9 @@
 """Personal data redaction (emails, IP addresses) and the document-level redaction step.
 
-Secrets (API keys, tokens, private keys) are found by `filters.secrets`; this module only
+Secrets (API keys, tokens, private keys) are found by `longweave.filters.secrets`; this module only
 adds emails and IPs and applies both to a Document so that its spans stay exact.
 
-As in `filters.secrets`, each pattern is guarded by a probe (a literal-led regex that
+As in `longweave.filters.secrets`, each pattern is guarded by a probe (a literal-led regex that
 every match that would be redacted contains), so text without an `@`-address or a
 dotted quad is never scanned character by character.
 """
@@ -14,9 +14,9 @@ import ipaddress
 import re
 from dataclasses import replace
 
-from filters.chunks import rewrite_segments
-from filters.secrets import may_hold_secret, redact_secrets
-from schemas.document import Document
+from longweave.filters.chunks import rewrite_segments
+from longweave.filters.secrets import may_hold_secret, redact_secrets
+from longweave.schemas.document import Document
 
 EMAIL_MARK = "[REDACTED:email]"
 IP_MARK = "[REDACTED:ip_address]"

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from operator import methodcaller
 
-from schemas.document import Document
-from schemas.recipe_filters import CodeRules, ProseRules, TrajectoryRules
+from longweave.schemas.document import Document
+from longweave.schemas.recipe_filters import CodeRules, ProseRules, TrajectoryRules
 
 Failure = tuple[str, str]
 

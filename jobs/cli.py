@@ -7,11 +7,11 @@ import os
 import sys
 from importlib import resources
 
-from jobs.progress import quiet_logging, say
+from longweave.jobs.progress import quiet_logging, say
 
 
 def demo_recipe_path() -> str:
-    return str(resources.files("recipes").joinpath("demo.yaml"))
+    return str(resources.files("longweave.recipes").joinpath("demo.yaml"))
 
 
 def _split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     own, beam_args = _split_beam_args(list(sys.argv[1:] if argv is None else argv))
     args = _parser().parse_args(own)
     quiet_logging(args.verbose)
-    from schemas.recipe import RecipeError, load_recipe
+    from longweave.schemas.recipe import RecipeError, load_recipe
 
     try:
         if args.command in ("run", "demo", "validate"):
@@ -71,29 +71,29 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             return _run(recipe_path, recipe.name, args, beam_args)
         if args.command == "status":
-            from jobs.status import format_status, workdir_status
+            from longweave.jobs.status import format_status, workdir_status
 
             print(format_status(workdir_status(args.workdir)))
             return 0
         if args.command == "report":
-            from pipeline.report import build_report
+            from longweave.pipeline.report.build import build_report
 
             print(build_report(args.out))
             return 0
         if args.command == "publish":
-            from jobs.publish import publish
+            from longweave.pipeline.exports.publish import publish
 
             print(publish(args.out, args.repo_id, private=args.private, folder=args.folder))
             return 0
         if args.command == "export-mds":
-            from pipeline.mds import export_mds
+            from longweave.pipeline.exports.mds import export_mds
 
             for bucket, info in sorted(export_mds(args.out, args.dest,
                                                   compression=args.compression).items()):
                 print(f"{bucket}: {info}")
             return 0
         if args.command == "inspect":
-            from jobs.inspect_row import describe_row
+            from longweave.jobs.inspect_row import describe_row
 
             print(describe_row(args.shard, args.row))
             return 0
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(recipe_path: str, name: str, args: argparse.Namespace, beam_args: list[str]) -> int:
-    from jobs.workflow import FAILURES, run_workflow
+    from longweave.jobs.workflow import FAILURES, run_workflow
 
     workdir = args.workdir or os.path.join("longweave-work", name)
     workdir = workdir if "://" in workdir else os.path.abspath(workdir)
@@ -118,7 +118,7 @@ def _run(recipe_path: str, name: str, args: argparse.Namespace, beam_args: list[
     if not ok:
         say("longweave: run failed" + (":\n" + "\n".join(FAILURES) if FAILURES else ""))
         return 1
-    from pipeline import fs
+    from longweave.schemas import fs
 
     out = fs.join(workdir, "pack")
     manifest_path = fs.join(out, "manifest.json")

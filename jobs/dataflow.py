@@ -1,6 +1,6 @@
 """Dataflow dry runs: build every stage's Beam job as Dataflow would receive it, offline.
 
-A dry run goes through the real stage code (`jobs.workflow.STAGE_RUNNERS`) with the
+A dry run goes through the real stage code (`longweave.jobs.workflow.STAGE_RUNNERS`) with the
 recipe's runner switched to `DataflowRunner` and Beam's `--dry_run=True`: the pipeline is
 constructed, every DoFn pickled, the graph translated to the portable proto with Dataflow's
 overrides, and the workers' dependencies (`--setup_file`, `--requirements_file`) built,
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import apache_beam as beam
 from apache_beam.portability.api import beam_runner_api_pb2
 
-from jobs.stages import RunContext
-from schemas.recipe import Recipe, load_recipe
+from longweave.jobs.stages import RunContext
+from longweave.schemas.recipe import Recipe, load_recipe
 
 DRY_RUN_STAGES: tuple[str, ...] = ("collect", "filter", "dedupe", "synthesize", "tokenize",
                                    "pack")
@@ -140,7 +140,7 @@ def dry_run_stages(recipe: Recipe, workdir: str, beam_args: list[str],
                    stages: Iterable[str] = DRY_RUN_STAGES, verbose: bool = False
                    ) -> dict[str, StageJob]:
     """Build each stage's Dataflow job against `workdir` (which holds the upstream stages)."""
-    from jobs.workflow import STAGE_RUNNERS
+    from longweave.jobs.workflow import STAGE_RUNNERS
 
     ctx = DryRunContext(recipe, workdir, beam_args, verbose)
     for stage in stages:
@@ -153,8 +153,8 @@ def dry_run_stages(recipe: Recipe, workdir: str, beam_args: list[str],
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m jobs.dataflow RECIPE --workdir W -- <dataflow args>`: print each job graph."""
-    parser = argparse.ArgumentParser(prog="python -m jobs.dataflow", description=main.__doc__)
+    """`python -m longweave.jobs.dataflow RECIPE --workdir W -- <dataflow args>`: print each job graph."""
+    parser = argparse.ArgumentParser(prog="python -m longweave.jobs.dataflow", description=main.__doc__)
     parser.add_argument("recipe")
     parser.add_argument("--workdir", required=True, help="holds the upstream stages")
     parser.add_argument("--stages", nargs="*", default=list(DRY_RUN_STAGES))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from itertools import pairwise
 
-from pipeline import fs
-from pipeline.shards import read_shard
-from pipeline.tokenizer import TOKENIZER_FILE, load_tokenizer
-from schemas.packed import PAD_DOC_ID
+from longweave.pipeline.packing.shards import read_shard
+from longweave.pipeline.packing.tokenizer import TOKENIZER_FILE, load_tokenizer
+from longweave.schemas import fs
+from longweave.schemas.packed import PAD_DOC_ID
 
 
 def find_tokenizer(shard_path: str) -> str | None:

@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from tokenizers import Tokenizer
 
-from jobs.progress import say
-from jobs.stages import (
+from longweave.jobs.progress import say
+from longweave.jobs.stages import (
     LEDGER_FILE,
     STAGE_ORDER,
     RunContext,
@@ -26,15 +26,13 @@ from jobs.stages import (
     read_ledger,
     write_ledger_inputs,
 )
-from pipeline import fs
-from pipeline.docio import ReadDocuments, WriteRows, iter_document_batches, read_rows
-from pipeline.ledger_io import count_as
-from pipeline.mixture import MixturePlan, largest_segments, plan_mixture, share_warnings
-from pipeline.pack import INDEX, PACKED_TOKENS, SHARDS, Pack, write_json_list
-from pipeline.seeded import seeded_unit
-from pipeline.stage import DOCUMENTS, DROPS
-from pipeline.tokenize import Tokenize
-from pipeline.tokenizer import (
+from longweave.pipeline.packing.mixture import (
+    MixturePlan,
+    largest_segments,
+    plan_mixture,
+    share_warnings,
+)
+from longweave.pipeline.packing.tokenizer import (
     TOKENIZER_FILE,
     load_tokenizer,
     resolve_tokenizer_json,
@@ -42,8 +40,25 @@ from pipeline.tokenizer import (
     tokenizer_hash,
     train_bpe,
 )
-from schemas.ledger import Ledger
-from schemas.packed import SEGMENT_INDEX_SCHEMA, TOKENIZED_SEGMENT_SCHEMA, Manifest, ShardEntry
+from longweave.pipeline.transforms.docio import (
+    ReadDocuments,
+    WriteRows,
+    iter_document_batches,
+    read_rows,
+)
+from longweave.pipeline.transforms.ledger_io import count_as
+from longweave.pipeline.transforms.pack import INDEX, PACKED_TOKENS, SHARDS, Pack, write_json_list
+from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
+from longweave.pipeline.transforms.tokenize import Tokenize
+from longweave.schemas import fs
+from longweave.schemas.ledger import Ledger
+from longweave.schemas.packed import (
+    SEGMENT_INDEX_SCHEMA,
+    TOKENIZED_SEGMENT_SCHEMA,
+    Manifest,
+    ShardEntry,
+)
+from longweave.schemas.seeded import seeded_unit
 
 SEGMENTS_DIR = "segments"
 INDEX_DIR = "docs"
@@ -276,7 +291,7 @@ def write_manifest(ctx: RunContext, out: str, plan: MixturePlan, shards: list[Sh
 
 def run_report(ctx: RunContext) -> None:
     def body(tmp: str) -> None:
-        from pipeline.report import build_report
+        from longweave.pipeline.report.build import build_report
 
         build_report(ctx.stage_dir("pack"), tmp, runner_args=_report_runner_args(ctx))
 
@@ -284,6 +299,6 @@ def run_report(ctx: RunContext) -> None:
 
 
 def _report_runner_args(ctx: RunContext) -> list[str]:
-    from jobs.runner import beam_args
+    from longweave.jobs.runner import beam_args
 
     return beam_args(ctx.recipe.runner, ctx.beam_args)

@@ -6,7 +6,7 @@ import os
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from schemas.recipe import RunnerConfig
+from longweave.schemas.recipe import RunnerConfig
 
 
 def beam_args(runner: RunnerConfig, extra: list[str] | None = None, verbose: bool = False

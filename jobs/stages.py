@@ -17,14 +17,20 @@ from dataclasses import dataclass, field
 
 import apache_beam as beam
 
-from jobs.progress import capture_stderr, say, stage_progress
-from jobs.runner import pipeline_options
-from pipeline import fs
-from pipeline.docio import DROPS_DIR, QUARANTINE_DIR, ReadDocuments, WriteRows, write_documents
-from pipeline.ledger_io import COUNTS_FILE, WriteCounts, count_as, count_drops
-from pipeline.stage import CREATED, DOCUMENTS, DROPS
-from schemas.ledger import DROP_SCHEMA, QUARANTINE_SCHEMA, Drop, Ledger, Rejected
-from schemas.recipe import Recipe
+from longweave.jobs.progress import capture_stderr, say, stage_progress
+from longweave.jobs.runner import pipeline_options
+from longweave.pipeline.transforms.docio import (
+    DROPS_DIR,
+    QUARANTINE_DIR,
+    ReadDocuments,
+    WriteRows,
+    write_documents,
+)
+from longweave.pipeline.transforms.ledger_io import COUNTS_FILE, WriteCounts, count_as, count_drops
+from longweave.pipeline.transforms.stage import CREATED, DOCUMENTS, DROPS
+from longweave.schemas import fs
+from longweave.schemas.ledger import DROP_SCHEMA, QUARANTINE_SCHEMA, Drop, Ledger, Rejected
+from longweave.schemas.recipe import Recipe
 
 # stage -> (upstream stages, recipe sections it reads). Hashes chain through upstreams.
 STAGE_GRAPH: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -83,7 +89,7 @@ def stage_hash(recipe: Recipe, stage: str) -> str:
     for section in sections:
         digest.update(json.dumps([section, data[section]], sort_keys=True).encode())
     if stage == "tokenizer" and recipe.tokenizer.path:
-        from pipeline.tokenizer import resolve_tokenizer_json
+        from longweave.pipeline.packing.tokenizer import resolve_tokenizer_json
 
         digest.update(fs.read_bytes(resolve_tokenizer_json(recipe.tokenizer)))
     return digest.hexdigest()[:16]

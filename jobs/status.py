@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from jobs.stages import LEDGER_FILE, STAGE_FILE, STAGE_ORDER, stage_folder
-from pipeline import fs
+from longweave.jobs.stages import LEDGER_FILE, STAGE_FILE, STAGE_ORDER, stage_folder
+from longweave.schemas import fs
 
 
 def workdir_status(workdir: str) -> list[dict]:

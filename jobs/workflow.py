@@ -8,33 +8,33 @@ from typing import ClassVar
 
 import luigi
 
-from jobs.pack_stages import run_pack, run_report, run_tokenize, run_tokenizer
-from jobs.progress import say
-from jobs.stages import STAGE_GRAPH, RunContext, is_done, run_document_stage
-from schemas.recipe import Recipe, load_recipe
+from longweave.jobs.pack_stages import run_pack, run_report, run_tokenize, run_tokenizer
+from longweave.jobs.progress import say
+from longweave.jobs.stages import STAGE_GRAPH, RunContext, is_done, run_document_stage
+from longweave.schemas.recipe import Recipe, load_recipe
 
 
 def _collect(ctx: RunContext) -> None:
-    from pipeline.collect import Collect
+    from longweave.pipeline.transforms.collect import Collect
 
     run_document_stage(ctx, "collect", None, lambda: Collect(ctx.recipe.sources))
 
 
 def _filter(ctx: RunContext) -> None:
-    from pipeline.filter import Filter
+    from longweave.pipeline.transforms.filter import Filter
 
     run_document_stage(ctx, "filter", "collect", lambda: Filter(ctx.recipe.filters))
 
 
 def _dedupe(ctx: RunContext) -> None:
-    from pipeline.dedupe import Dedupe
+    from longweave.pipeline.transforms.dedupe import Dedupe
 
     run_document_stage(ctx, "dedupe", "filter", lambda: Dedupe(ctx.recipe.dedupe, seed=ctx.recipe.seed))
 
 
 def _synthesize(ctx: RunContext) -> None:
-    from jobs.pack_stages import tokenizer_path
-    from pipeline.synthesize import Synthesize
+    from longweave.jobs.pack_stages import tokenizer_path
+    from longweave.pipeline.transforms.synthesize import Synthesize
 
     recipe = ctx.recipe
     run_document_stage(ctx, "synthesize", "dedupe", lambda: Synthesize(

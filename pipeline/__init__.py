@@ -1,1 +1,2 @@
-"""Beam transforms per stage (thin shells over pure logic), packing, shard IO, stats, report."""
+"""The stages' machinery: Beam shells (`transforms`), the tokenize/pack core (`packing`),
+the report (`report`) and exports (`exports`)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from schemas.document import make_document_id
+from longweave.schemas.document import make_document_id
 
 
 @dataclass(frozen=True)

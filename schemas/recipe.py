@@ -21,15 +21,15 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.recipe_filters import DedupeConfig, FilterConfig
-from schemas.recipe_pack import (
+from longweave.schemas.recipe_filters import DedupeConfig, FilterConfig
+from longweave.schemas.recipe_pack import (
     BudgetConfig,
     MixtureEntry,
     OutputConfig,
     TokenizerConfig,
     check_buckets,
 )
-from schemas.recipe_synth import SynthesizeConfig
+from longweave.schemas.recipe_synth import SynthesizeConfig
 
 
 class RecipeError(ValueError):
@@ -48,7 +48,7 @@ class SourceSpec(BaseModel):
 
     def parsed_options(self) -> BaseModel:
         """The options validated by the kind's own model (already checked at load time)."""
-        from sources.registry import reader_for
+        from longweave.sources.registry import reader_for
 
         return reader_for(self.kind).options_model.model_validate(self.options)
 
@@ -204,7 +204,7 @@ def _check_paths(recipe: Recipe) -> None:
 
 
 def _check_source_options(recipe: Recipe) -> None:
-    from sources.registry import SOURCE_KINDS, reader_for
+    from longweave.sources.registry import SOURCE_KINDS, reader_for
 
     for i, spec in enumerate(recipe.sources):
         if spec.kind not in SOURCE_KINDS:

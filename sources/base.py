@@ -15,8 +15,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from schemas.document import Document
-from schemas.ledger import Rejected
+from longweave.schemas.document import Document
+from longweave.schemas.ledger import Rejected
 
 
 class NoOptions(BaseModel):
@@ -47,7 +47,7 @@ def expand_globs(paths: Iterable[str]) -> list[str]:
 
     Remote paths (gs://, s3://, ...) are matched through Beam's FileSystems.
     """
-    from pipeline import fs
+    from longweave.schemas import fs
 
     found: set[str] = set()
     for path in paths:
@@ -62,7 +62,7 @@ def expand_globs(paths: Iterable[str]) -> list[str]:
 
 def files_under(paths: Iterable[str], suffixes: tuple[str, ...]) -> list[str]:
     """Every file with one of `suffixes` named by `paths` (files, folders or globs), sorted."""
-    from pipeline import fs
+    from longweave.schemas import fs
 
     out: set[str] = set()
     for path in expand_globs(paths):

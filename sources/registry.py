@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib
 
-from sources.base import SourceReader
+from longweave.sources.base import SourceReader
 
 SOURCE_KINDS: dict[str, str] = {
-    "text": "sources.text:TextReader",
-    "repo": "sources.repos:RepoReader",
-    "book": "sources.books:BookReader",
-    "trajectory": "sources.trajectories:TrajectoryReader",
+    "text": "longweave.sources.text:TextReader",
+    "repo": "longweave.sources.repos:RepoReader",
+    "book": "longweave.sources.books:BookReader",
+    "trajectory": "longweave.sources.trajectories:TrajectoryReader",
 }
 
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.fs import open_binary
-from schemas.document import Document, make_document_id
-from schemas.ledger import Rejected
-from sources.base import SourceReader, files_under, safe_read
+from longweave.schemas.document import Document, make_document_id
+from longweave.schemas.fs import open_binary
+from longweave.schemas.ledger import Rejected
+from longweave.sources.base import SourceReader, files_under, safe_read
 
 TEXT_SUFFIXES = (".txt", ".md", ".rst")
 RECORD_SUFFIXES = (".jsonl", ".parquet")

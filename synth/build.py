@@ -6,16 +6,16 @@ Beam (sketch, group, plan, build) for tests and small local runs.
 
 from __future__ import annotations
 
-from schemas.document import Document
-from schemas.ledger import Drop
-from schemas.recipe_synth import SynthesizeConfig
-from synth.generators import GenerationError, Generator, make_generator
-from synth.grouping import group_documents, make_sketch
-from synth.megadocs import MegadocBuilder
-from synth.paraphrase import ParaphraseBuilder
-from synth.plan import Job, plan_jobs
-from synth.tasks import TaskBuilder
-from synth.textutil import LengthMeter
+from longweave.schemas.document import Document
+from longweave.schemas.ledger import Drop
+from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.synth.generators import GenerationError, Generator, make_generator
+from longweave.synth.grouping import group_documents, make_sketch
+from longweave.synth.megadocs import MegadocBuilder
+from longweave.synth.paraphrase import ParaphraseBuilder
+from longweave.synth.plan import Job, plan_jobs
+from longweave.synth.tasks import TaskBuilder
+from longweave.synth.textutil import LengthMeter
 
 
 def verify_sample(doc: Document) -> list[str]:

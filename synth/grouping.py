@@ -14,9 +14,9 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from schemas.document import Document
-from schemas.recipe_synth import GroupingConfig
-from synth.textutil import stable_hash, term_counts
+from longweave.schemas.document import Document
+from longweave.schemas.recipe_synth import GroupingConfig
+from longweave.synth.textutil import stable_hash, term_counts
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from schemas.document import Document, Span, make_document_id
-from schemas.recipe_synth import SynthesizeConfig
-from synth.generators.base import GenerationError, Generator, QuestionAnswer, Usage
-from synth.plan import Job
-from synth.render import DistanceMeter, distance_meta, length_meta
-from synth.textutil import (
+from longweave.schemas.document import Document, Span, make_document_id
+from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.synth.generators.base import GenerationError, Generator, QuestionAnswer, Usage
+from longweave.synth.plan import Job
+from longweave.synth.render import DistanceMeter, distance_meta, length_meta
+from longweave.synth.textutil import (
     LengthMeter,
     Passage,
     fit_to_tokens,

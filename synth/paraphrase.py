@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.document import Document, Span, make_document_id
-from schemas.recipe_synth import SynthesizeConfig
-from synth.generators.base import GenerationError, Generator
-from synth.megadocs import doc_title
-from synth.plan import Job
-from synth.render import (
+from longweave.schemas.document import Document, Span, make_document_id
+from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.synth.generators.base import GenerationError, Generator
+from longweave.synth.megadocs import doc_title
+from longweave.synth.plan import Job
+from longweave.synth.render import (
     CHAT_TEMPLATE,
     DistanceMeter,
     distance_meta,
     length_meta,
     render_chat,
 )
-from synth.textutil import LengthMeter, fit_to_tokens, passages
+from longweave.synth.textutil import LengthMeter, fit_to_tokens, passages
 
 ANSWER_RESERVE_TOKENS = 400  # question, answer and chat markup
 CANDIDATES = 24

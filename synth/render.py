@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from schemas.document import Span
-from synth.textutil import LengthMeter, TokenPositions
+from longweave.schemas.document import Span
+from longweave.synth.textutil import LengthMeter, TokenPositions
 
 CHAT_TEMPLATE = "chatml"
 

@@ -13,18 +13,18 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 
-from schemas.document import Document, Span, make_document_id
-from schemas.recipe_synth import SynthesizeConfig
-from synth.generators.base import GenerationError
-from synth.plan import Job
-from synth.render import (
+from longweave.schemas.document import Document, Span, make_document_id
+from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.synth.generators.base import GenerationError
+from longweave.synth.plan import Job
+from longweave.synth.render import (
     CHAT_TEMPLATE,
     DistanceMeter,
     distance_meta,
     length_meta,
     render_chat,
 )
-from synth.textutil import LengthMeter, fit_to_tokens, keyed_rng, words
+from longweave.synth.textutil import LengthMeter, fit_to_tokens, keyed_rng, words
 
 TYPE_NAMES = {"numbers": "number", "words": "word", "uuids": "UUID"}
 RESERVE_TOKENS = 300

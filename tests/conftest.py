@@ -45,9 +45,21 @@ def write_tiny_recipe(folder: Path, mode: str = "in_memory", workers: int = 1,
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One complete run of the tiny recipe (in-process runner); returns its work folder."""
-    from jobs.workflow import run_workflow
+    from longweave.jobs.workflow import run_workflow
 
     folder = tmp_path_factory.mktemp("tiny")
     recipe = write_tiny_recipe(folder)
     assert run_workflow(str(recipe), str(folder / "work"), [], until="pack")
     return folder / "work"
+
+
+WHOLE_RUN_FIXTURES = {"tiny_run", "small_workdir", "small_pack", "remote_pack"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that runs whole luigi+Beam pipelines is `slow`: every test under
+    `end_to_end/`, and any test that takes a fixture built by a whole run."""
+    for item in items:
+        path = Path(str(item.fspath))
+        if "end_to_end" in path.parts or WHOLE_RUN_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)

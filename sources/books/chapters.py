@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas.document import Span
+from longweave.schemas.document import Span
 
 FRONT_MATTER = "(front matter)"
 TOC_GAP_CHARS = 150  # non-space characters between headings below which they are one run

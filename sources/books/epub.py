@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from sources.books.chapters import Heading, headings_from_marked
-from sources.books.decode import decode_bytes
-from sources.books.xhtml import xhtml_to_text
+from longweave.sources.books.chapters import Heading, headings_from_marked
+from longweave.sources.books.decode import decode_bytes
+from longweave.sources.books.xhtml import xhtml_to_text
 
 _XHTML_TYPES = frozenset({"application/xhtml+xml", "text/html", "application/xml"})
 _CHUNK = 1 << 16

@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from pipeline.fs import open_binary
-from sources.books.options import HUB_PREFIX, BookOptions
+from longweave.schemas.fs import open_binary
+from longweave.sources.books.options import HUB_PREFIX, BookOptions
 
 _CHUNK = 1 << 20
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from schemas.document import Document, make_document_id
-from schemas.ledger import Rejected
-from sources.base import SourceReader, files_under, safe_read
-from sources.books.chapters import Heading, chapter_spans, find_headings
-from sources.books.decode import decode_bytes, normalise_text
-from sources.books.epub import EpubError, ZipLimits, read_epub
-from sources.books.gutenberg import drop_production_notes, looks_like_gutenberg, strip_gutenberg
-from sources.books.inputs import InputError, iter_records, read_capped
-from sources.books.options import EPUB_SUFFIXES, HUB_PREFIX, RECORD_SUFFIXES, BookOptions
-from sources.books.quality import quality_signals
-from sources.books.reflow import reflow_paragraphs
+from longweave.schemas.document import Document, make_document_id
+from longweave.schemas.ledger import Rejected
+from longweave.sources.base import SourceReader, files_under, safe_read
+from longweave.sources.books.chapters import Heading, chapter_spans, find_headings
+from longweave.sources.books.decode import decode_bytes, normalise_text
+from longweave.sources.books.epub import EpubError, ZipLimits, read_epub
+from longweave.sources.books.gutenberg import (
+    drop_production_notes,
+    looks_like_gutenberg,
+    strip_gutenberg,
+)
+from longweave.sources.books.inputs import InputError, iter_records, read_capped
+from longweave.sources.books.options import EPUB_SUFFIXES, HUB_PREFIX, RECORD_SUFFIXES, BookOptions
+from longweave.sources.books.quality import quality_signals
+from longweave.sources.books.reflow import reflow_paragraphs
 
 WHOLE_FILE = "file"
 

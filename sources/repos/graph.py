@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import networkx as nx
 
-from sources.repos.resolve_base import FileImports
+from longweave.sources.repos.resolve_base import FileImports
 
 
 def build_graph(files: list[str], imports: Mapping[str, FileImports]) -> nx.DiGraph:

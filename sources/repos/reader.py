@@ -17,11 +17,11 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from schemas.document import Document, make_document_id
-from schemas.ledger import Rejected
-from sources.base import SourceReader, expand_globs, safe_read
-from sources.repos.graph import build_graph, dependency_order, graph_stats
-from sources.repos.inputs import (
+from longweave.schemas.document import Document, make_document_id
+from longweave.schemas.ledger import Rejected
+from longweave.sources.base import SourceReader, expand_globs, safe_read
+from longweave.sources.repos.graph import build_graph, dependency_order, graph_stats
+from longweave.sources.repos.inputs import (
     ARCHIVE_SUFFIXES,
     GIT_PREFIX,
     Entry,
@@ -34,12 +34,12 @@ from sources.repos.inputs import (
     walk_tar,
     walk_zip,
 )
-from sources.repos.options import RepoOptions
-from sources.repos.render import dependency_distances, render
-from sources.repos.resolve import language_of, resolve_repository
-from sources.repos.resolve_base import RepoIndex
-from sources.repos.select import Selector, is_aux_config
-from sources.repos.tables import TABLE_SUFFIXES, is_saved_dataset, table_repositories
+from longweave.sources.repos.options import RepoOptions
+from longweave.sources.repos.render import dependency_distances, render
+from longweave.sources.repos.resolve import language_of, resolve_repository
+from longweave.sources.repos.resolve_base import RepoIndex
+from longweave.sources.repos.select import Selector, is_aux_config
+from longweave.sources.repos.tables import TABLE_SUFFIXES, is_saved_dataset, table_repositories
 
 __all__ = ["RepoOptions", "RepoReader"]
 

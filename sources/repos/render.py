@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from schemas.document import Span
+from longweave.schemas.document import Span
 
 
 @dataclass

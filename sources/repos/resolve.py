@@ -6,13 +6,13 @@ edges only; the failure is reported, the repository still renders.
 
 from __future__ import annotations
 
-from sources.repos.resolve_base import FileImports, RepoIndex, Resolver
-from sources.repos.resolve_c import CResolver
-from sources.repos.resolve_go import GoResolver
-from sources.repos.resolve_java import JavaResolver
-from sources.repos.resolve_js import JsResolver
-from sources.repos.resolve_python import PythonResolver
-from sources.repos.resolve_rust import RustResolver
+from longweave.sources.repos.resolve_base import FileImports, RepoIndex, Resolver
+from longweave.sources.repos.resolve_c import CResolver
+from longweave.sources.repos.resolve_go import GoResolver
+from longweave.sources.repos.resolve_java import JavaResolver
+from longweave.sources.repos.resolve_js import JsResolver
+from longweave.sources.repos.resolve_python import PythonResolver
+from longweave.sources.repos.resolve_rust import RustResolver
 
 RESOLVERS: tuple[type[Resolver], ...] = (
     PythonResolver, JsResolver, CResolver, GoResolver, RustResolver, JavaResolver)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from sources.repos.resolve_base import FileImports, RepoIndex, Resolver, join_norm
-from sources.repos.treesitter import parse, string_value, walk
+from longweave.sources.repos.resolve_base import FileImports, RepoIndex, Resolver, join_norm
+from longweave.sources.repos.treesitter import parse, string_value, walk
 
 C_SUFFIXES = (".c", ".h")
 _INCLUDE_LINE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]', re.M)

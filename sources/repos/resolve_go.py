@@ -10,8 +10,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from sources.repos.resolve_base import FileImports, RepoIndex, Resolver, join_norm
-from sources.repos.treesitter import parse, string_value, walk
+from longweave.sources.repos.resolve_base import FileImports, RepoIndex, Resolver, join_norm
+from longweave.sources.repos.treesitter import parse, string_value, walk
 
 _MODULE_LINE = re.compile(r"^\s*module\s+\"?([^\s\"]+)\"?", re.M)
 

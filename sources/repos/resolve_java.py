@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import posixpath
 
-from sources.repos.resolve_base import FileImports, RepoIndex, Resolver
-from sources.repos.treesitter import node_text, parse, walk
+from longweave.sources.repos.resolve_base import FileImports, RepoIndex, Resolver
+from longweave.sources.repos.treesitter import node_text, parse, walk
 
 _TYPE_DECLS = ("class_declaration", "interface_declaration", "enum_declaration",
                "record_declaration", "annotation_type_declaration")

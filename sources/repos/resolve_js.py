@@ -13,8 +13,8 @@ import json
 import posixpath
 import re
 
-from sources.repos.resolve_base import FileImports, RepoIndex, Resolver, join_norm
-from sources.repos.treesitter import node_text, parse, string_value, walk
+from longweave.sources.repos.resolve_base import FileImports, RepoIndex, Resolver, join_norm
+from longweave.sources.repos.treesitter import node_text, parse, string_value, walk
 
 # TypeScript prefers its own sources; Node (for a JS importer) prefers JS.
 TS_FIRST = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")

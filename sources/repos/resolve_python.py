@@ -13,7 +13,7 @@ import ast
 import posixpath
 import re
 
-from sources.repos.resolve_base import FileImports, RepoIndex, Resolver
+from longweave.sources.repos.resolve_base import FileImports, RepoIndex, Resolver
 
 SOURCE_ROOTS = ("src", "lib", "python")
 _BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")

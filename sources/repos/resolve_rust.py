@@ -17,8 +17,8 @@ from collections import deque
 
 from tree_sitter import Node
 
-from sources.repos.resolve_base import FileImports, RepoIndex, Resolver, join_norm
-from sources.repos.treesitter import node_text, parse, walk
+from longweave.sources.repos.resolve_base import FileImports, RepoIndex, Resolver, join_norm
+from longweave.sources.repos.treesitter import node_text, parse, walk
 
 _PATH_ATTR = re.compile(r'^#\[\s*path\s*=\s*"([^"]+)"\s*\]$')
 _CRATE_NAME = re.compile(r'^\s*\[package\][^\[]*?^\s*name\s*=\s*"([^"]+)"', re.M | re.S)

@@ -11,10 +11,10 @@ import json
 import os
 from collections.abc import Iterator
 
-from pipeline.fs import open_binary
-from schemas.ledger import Rejected
-from sources.repos.inputs import Entry
-from sources.repos.options import RepoOptions
+from longweave.schemas.fs import open_binary
+from longweave.schemas.ledger import Rejected
+from longweave.sources.repos.inputs import Entry
+from longweave.sources.repos.options import RepoOptions
 
 TABLE_SUFFIXES = (".jsonl", ".parquet")
 

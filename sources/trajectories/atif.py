@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from schemas.trajectory import Metrics, ObservationResult, Session, Step, SubagentRef, ToolCall
-from sources.trajectories.common import Problem, as_str, leftovers, text_of
+from longweave.schemas.trajectory import (
+    Metrics,
+    ObservationResult,
+    Session,
+    Step,
+    SubagentRef,
+    ToolCall,
+)
+from longweave.sources.trajectories.common import Problem, as_str, leftovers, text_of
 
 FORMAT = "atif"
 _SOURCES = {"system": "system", "user": "user", "agent": "agent", "environment": "environment"}

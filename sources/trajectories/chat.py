@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from schemas.trajectory import ObservationResult, Step, ToolCall
-from sources.trajectories.common import as_str, leftovers, parse_arguments, text_of
+from longweave.schemas.trajectory import ObservationResult, Step, ToolCall
+from longweave.sources.trajectories.common import as_str, leftovers, parse_arguments, text_of
 
 ImplicitAction = Callable[[Mapping[str, Any], str], "ToolCall | None"]
 

@@ -12,8 +12,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.trajectory import Metrics, ObservationResult, Session, Step, SubagentRef, ToolCall
-from sources.trajectories.common import JsonLine, Problem, as_str, leftovers, text_of
+from longweave.schemas.trajectory import (
+    Metrics,
+    ObservationResult,
+    Session,
+    Step,
+    SubagentRef,
+    ToolCall,
+)
+from longweave.sources.trajectories.common import JsonLine, Problem, as_str, leftovers, text_of
 
 FORMAT = "claude-code"
 MESSAGE_TYPES = frozenset({"user", "assistant", "system"})

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.trajectory import Metrics
+from longweave.schemas.trajectory import Metrics
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from schemas.trajectory import Session
-from sources.trajectories import (
+from longweave.schemas.trajectory import Session
+from longweave.sources.trajectories import (
     atif,
     claude_code,
     mini_swe_agent,
@@ -20,7 +20,12 @@ from sources.trajectories import (
     openhands,
     swe_agent,
 )
-from sources.trajectories.common import JsonLine, Problem, parse_json_document, parse_json_lines
+from longweave.sources.trajectories.common import (
+    JsonLine,
+    Problem,
+    parse_json_document,
+    parse_json_lines,
+)
 
 DocumentImporter = tuple[str, Callable[[Any], bool], Callable[..., Iterator[Session | Problem]]]
 LinesImporter = tuple[str, Callable[[list[Any]], bool],

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from schemas.trajectory import Metrics, Session, ToolCall
-from sources.trajectories.chat import messages_to_steps
-from sources.trajectories.common import Problem, as_str, leftovers, text_of
+from longweave.schemas.trajectory import Metrics, Session, ToolCall
+from longweave.sources.trajectories.chat import messages_to_steps
+from longweave.sources.trajectories.common import Problem, as_str, leftovers, text_of
 
 FORMAT = "mini-swe-agent"
 _BASH_BLOCK = re.compile(r"```(?:bash|sh)\s*\n(.*?)\n?```", re.S)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from schemas.trajectory import Session
-from sources.trajectories.chat import messages_to_steps
-from sources.trajectories.common import JsonLine, Problem, as_str, leftovers
+from longweave.schemas.trajectory import Session
+from longweave.sources.trajectories.chat import messages_to_steps
+from longweave.sources.trajectories.common import JsonLine, Problem, as_str, leftovers
 
 FORMAT = "openai-chat"
 _ROLES = {"system", "developer", "user", "assistant", "tool", "function"}

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from schemas.trajectory import ObservationResult, Session, Step, ToolCall
-from sources.trajectories.common import (
+from longweave.schemas.trajectory import ObservationResult, Session, Step, ToolCall
+from longweave.sources.trajectories.common import (
     JsonLine,
     Problem,
     as_str,

@@ -16,7 +16,7 @@ class TrajectoryOptions(BaseModel):
 
     suffixes: list[str] = Field(default_factory=lambda: [".json", ".jsonl", ".traj"])
     formats: list[str] | None = Field(
-        default=None, description="read only these formats (see sources.trajectories.FORMATS)")
+        default=None, description="read only these formats (see longweave.sources.trajectories.FORMATS)")
     chat_template: str | None = Field(
         default=None, description="Jinja chat template applied to one message at a time; "
                                   "default: the built-in plain layout")

@@ -12,17 +12,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
-from filters.secrets import merge_counts, redact_secrets, redact_value
-from pipeline.fs import open_binary
-from schemas.document import Document, make_document_id
-from schemas.ledger import Rejected
-from schemas.trajectory import Session
-from sources.base import SourceReader, files_under, safe_read
-from sources.trajectories.common import Problem
-from sources.trajectories.detect import load_sessions
-from sources.trajectories.options import TrajectoryOptions
-from sources.trajectories.render import render_session
-from sources.trajectories.stats import session_stats
+from longweave.filters.secrets import merge_counts, redact_secrets, redact_value
+from longweave.schemas.document import Document, make_document_id
+from longweave.schemas.fs import open_binary
+from longweave.schemas.ledger import Rejected
+from longweave.schemas.trajectory import Session
+from longweave.sources.base import SourceReader, files_under, safe_read
+from longweave.sources.trajectories.common import Problem
+from longweave.sources.trajectories.detect import load_sessions
+from longweave.sources.trajectories.options import TrajectoryOptions
+from longweave.sources.trajectories.render import render_session
+from longweave.sources.trajectories.stats import session_stats
 
 DEDUPE_NOTE = ("document id = hash(source, session id, content hash): the same session "
                "exported twice gets one id and one text, so the exact dedupe pass keeps one")

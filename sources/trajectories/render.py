@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.document import Span
-from schemas.trajectory import ObservationResult, Session, Step, ToolCall
-from sources.trajectories.options import TrajectoryOptions
+from longweave.schemas.document import Span
+from longweave.schemas.trajectory import ObservationResult, Session, Step, ToolCall
+from longweave.sources.trajectories.options import TrajectoryOptions
 
 ROLE_OF = {"system": "system", "user": "user", "agent": "assistant", "environment": "tool"}
 CAP_MARKER = "\n[... {omitted} characters omitted ...]\n"

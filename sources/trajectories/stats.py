@@ -16,8 +16,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
-from schemas.trajectory import Session
-from sources.trajectories.render import Rendered, Turn
+from longweave.schemas.trajectory import Session
+from longweave.sources.trajectories.render import Rendered, Turn
 
 _TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]{5,}[A-Za-z0-9_]")
 _HAS_LETTER = re.compile(r"[A-Za-z]")

@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from schemas.trajectory import Metrics, ObservationResult, Session, Step, ToolCall
-from sources.trajectories.chat import messages_to_steps
-from sources.trajectories.common import Problem, as_str, leftovers
+from longweave.schemas.trajectory import Metrics, ObservationResult, Session, Step, ToolCall
+from longweave.sources.trajectories.chat import messages_to_steps
+from longweave.sources.trajectories.common import Problem, as_str, leftovers
 
 FORMAT = "swe-agent"
 _STEP_KEYS = ("action", "observation", "response", "thought")

@@ -20,8 +20,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from schemas.recipe_synth import GeneratorConfig
-from synth.generators.base import GenerationError, Generator, QuestionAnswer, Usage
+from longweave.schemas.recipe_synth import GeneratorConfig
+from longweave.synth.generators.base import GenerationError, Generator, QuestionAnswer, Usage
 
 SYSTEM_PROMPT = "You help build reading-comprehension training data. Follow the format exactly."
 

@@ -1,0 +1,1 @@
+"""The Beam-free tokenize/pack core: tokenizer, segments, mixture plan, best-fit rows, shards."""

@@ -1,0 +1,245 @@
+"""Planning the mixture: how many copies of each segment the pack stage emits.
+
+The plan is made on the driver from segment lengths only (no token ids), before any row is
+packed, so an infeasible recipe is reported with what is missing before work is spent.
+Selection is deterministic: segments are ranked by a seeded hash of their id, and each
+mixture entry takes whole copies plus the hash-ranked prefix whose tokens come closest to
+the remaining target, so actual shares land within one segment of the recipe's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from longweave.schemas.recipe import Recipe
+from longweave.schemas.seeded import seeded_unit
+
+ANY_BUCKET = 0
+
+
+class InfeasibleMixture(ValueError):
+    """The data cannot meet the recipe's mixture under its epoch cap."""
+
+
+@dataclass
+class EntryPlan:
+    """What one mixture entry asks for and how it is met."""
+
+    source: str
+    bucket: int  # ANY_BUCKET for an entry over all buckets
+    share: float
+    available: int
+    target: int
+    full_copies: int
+    threshold: float  # a segment gets one more copy when its hashed unit value is <= this
+    planned: int
+    short_tokens: int | None = None
+    short_keep: float = 1.0
+
+    def keeps(self, seed: int, segment_id: str, tokens: int) -> bool:
+        """Fu et al.'s per-source length up-sampling: short segments kept with a probability."""
+        if self.short_tokens is None or tokens >= self.short_tokens:
+            return True
+        return seeded_unit(seed, "short:" + segment_id) < self.short_keep
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "bucket": self.bucket or "any", "share": self.share,
+                "available": self.available, "target": self.target,
+                "planned": self.planned, "epochs": round(self.planned / self.available, 4)
+                if self.available else 0.0,
+                "short_tokens": self.short_tokens, "short_keep": self.short_keep}
+
+
+@dataclass
+class MixturePlan:
+    """Copies per segment, and the group / shard counts that follow from planned tokens."""
+
+    seed: int
+    entries: dict[tuple[str, int], EntryPlan] = field(default_factory=dict)
+    budget: int = 0
+    groups: dict[int, int] = field(default_factory=dict)
+    shards: dict[int, int] = field(default_factory=dict)
+    natural: bool = False
+
+    def entry_key(self, source: str, bucket: int) -> tuple[str, int] | None:
+        if self.natural:
+            return None
+        if (source, bucket) in self.entries:
+            return (source, bucket)
+        if (source, ANY_BUCKET) in self.entries:
+            return (source, ANY_BUCKET)
+        return None
+
+    def copies(self, segment_id: str, source: str, bucket: int, tokens: int) -> int:
+        """How many times the segment is packed; 0 means left out (see `drop_reason`)."""
+        return self._decide(segment_id, source, bucket, tokens)[0]
+
+    def drop_reason(self, segment_id: str, source: str, bucket: int, tokens: int) -> str:
+        return self._decide(segment_id, source, bucket, tokens)[1]
+
+    def _decide(self, segment_id: str, source: str, bucket: int, tokens: int
+                ) -> tuple[int, str]:
+        if self.natural:
+            return 1, ""
+        key = self.entry_key(source, bucket)
+        if key is None:
+            return 0, "not-in-mixture"
+        entry = self.entries[key]
+        if not entry.keeps(self.seed, segment_id, tokens):
+            return 0, "length-sampled-out"
+        extra = seeded_unit(self.seed, segment_id) <= entry.threshold
+        copies = entry.full_copies + int(extra)
+        return copies, "" if copies else "sampled-out"
+
+    def to_json(self) -> dict:
+        return {
+            "budget": self.budget, "natural": self.natural,
+            "entries": [e.to_json() for _, e in sorted(self.entries.items())],
+            "groups": {str(b): n for b, n in sorted(self.groups.items())},
+            "shards": {str(b): n for b, n in sorted(self.shards.items())},
+        }
+
+
+def share_warnings(plan: MixturePlan, largest_segment: dict[tuple[str, int], int],
+                   tolerance: float = 0.01) -> list[str]:
+    """Entries whose planned share misses the target by more than `tolerance`.
+
+    Selection is by whole segments, so when one segment is a large part of an entry's
+    target the share cannot land closer; the message says which segment size is to blame.
+    """
+    total = sum(e.planned for e in plan.entries.values()) or 1
+    problems = []
+    for key, entry in sorted(plan.entries.items()):
+        actual = entry.planned / total
+        if abs(actual - entry.share) > tolerance:
+            where = f"bucket {entry.bucket}" if entry.bucket else "all buckets"
+            problems.append(
+                f"{entry.source} ({where}): planned share {actual:.3f} vs target "
+                f"{entry.share:.3f}; its largest segment has {largest_segment.get(key, 0):,} "
+                f"tokens against a target of {entry.target:,}: raise the budget or use "
+                f"smaller buckets")
+    return problems
+
+
+def largest_segments(plan: MixturePlan, sources: list[str], buckets: list[int],
+                     tokens: list[int]) -> dict[tuple[str, int], int]:
+    """The longest segment of each mixture entry."""
+    out: dict[tuple[str, int], int] = {}
+    for source, bucket, n in zip(sources, buckets, tokens, strict=True):
+        key = plan.entry_key(source, bucket)
+        if key is not None:
+            out[key] = max(out.get(key, 0), n)
+    return out
+
+
+def _take_prefix(units: np.ndarray, tokens: np.ndarray, want: int) -> float:
+    """Hash threshold whose prefix (ranked by unit value) has tokens closest to `want`."""
+    if want <= 0 or len(units) == 0:
+        return -1.0
+    order = np.argsort(units, kind="stable")
+    cumulative = np.cumsum(tokens[order])
+    index = int(np.searchsorted(cumulative, want, side="left"))
+    if index >= len(order):
+        return float(units[order[-1]])
+    before = cumulative[index - 1] if index > 0 else 0
+    if want - before <= cumulative[index] - want:
+        index -= 1  # stopping short is closer to the target than taking this segment
+    return float(units[order[index]]) if index >= 0 else -1.0
+
+
+def plan_mixture(recipe: Recipe, segment_ids: list[str], sources: list[str],
+                 buckets: list[int], tokens: list[int]) -> MixturePlan:
+    """Plan copies for every segment (given as parallel lists) under the recipe's mixture."""
+    seed = recipe.seed
+    tokens_arr = np.asarray(tokens, dtype=np.int64)
+    plan = MixturePlan(seed=seed, natural=not recipe.mixture)
+    if plan.natural:
+        planned_by_bucket = _sum_by_bucket(buckets, tokens_arr)
+        plan.budget = int(tokens_arr.sum())
+    else:
+        members = _entry_members(recipe, segment_ids, sources, buckets, tokens)
+        available = {key: int(tokens_arr[idx].sum()) for key, idx in members.items()}
+        budget = _budget(recipe, available)
+        plan.budget = budget
+        _check_feasible(recipe, available, budget)
+        for entry in recipe.mixture:
+            key = (entry.source, entry.bucket or ANY_BUCKET)
+            idx = members[key]
+            target = int(round(entry.share * budget))
+            avail = available[key]
+            full = target // avail if avail else 0
+            units = np.asarray([seeded_unit(seed, segment_ids[i]) for i in idx])
+            threshold = _take_prefix(units, tokens_arr[idx], target - full * avail)
+            planned = full * avail + int(tokens_arr[idx][units <= threshold].sum())
+            plan.entries[key] = EntryPlan(entry.source, key[1], entry.share, avail, target,
+                                          full, threshold, planned, entry.short_tokens,
+                                          entry.short_keep)
+        copies = np.asarray([plan.copies(*item) for item in zip(
+            segment_ids, sources, buckets, tokens, strict=True)], dtype=np.int64)
+        planned_by_bucket = _sum_by_bucket(buckets, tokens_arr * copies)
+    rows_per_group = recipe.output.pack_group_rows
+    for bucket in recipe.buckets:
+        planned = planned_by_bucket.get(bucket, 0)
+        plan.groups[bucket] = max(1, math.ceil(planned / (bucket * rows_per_group)))
+        plan.shards[bucket] = max(1, math.ceil(planned / recipe.output.shard_tokens))
+    return plan
+
+
+def _sum_by_bucket(buckets: list[int], tokens: np.ndarray) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for bucket, n in zip(buckets, tokens.tolist(), strict=True):
+        out[bucket] = out.get(bucket, 0) + n
+    return out
+
+
+def _entry_members(recipe: Recipe, segment_ids: list[str], sources: list[str],
+                   buckets: list[int], tokens: list[int]) -> dict[tuple[str, int], list[int]]:
+    """Segment indices per entry; a bucket-specific entry wins over its source's catch-all.
+
+    Segments an entry's length up-sampling leaves out are no member: they count neither
+    towards what the source has available nor towards its share.
+    """
+    entries = {(e.source, e.bucket or ANY_BUCKET): e for e in recipe.mixture}
+    members: dict[tuple[str, int], list[int]] = {key: [] for key in entries}
+    for i, (source, bucket) in enumerate(zip(sources, buckets, strict=True)):
+        key = (source, bucket) if (source, bucket) in entries else (source, ANY_BUCKET)
+        entry = entries.get(key)
+        if entry is None:
+            continue
+        short = entry.short_tokens is not None and tokens[i] < entry.short_tokens
+        if short and seeded_unit(recipe.seed, "short:" + segment_ids[i]) >= entry.short_keep:
+            continue
+        members[key].append(i)
+    return members
+
+
+def _budget(recipe: Recipe, available: dict[tuple[str, int], int]) -> int:
+    if recipe.budget.tokens:
+        return recipe.budget.tokens
+    limits = [available[(e.source, e.bucket or ANY_BUCKET)] * recipe.budget.max_epochs / e.share
+              for e in recipe.mixture]
+    return int(min(limits))
+
+
+def _check_feasible(recipe: Recipe, available: dict[tuple[str, int], int], budget: int) -> None:
+    problems = []
+    for i, entry in enumerate(recipe.mixture):
+        key = (entry.source, entry.bucket or ANY_BUCKET)
+        need = entry.share * budget
+        have = available[key] * recipe.budget.max_epochs
+        where = f"bucket {entry.bucket}" if entry.bucket else "all buckets"
+        if available[key] == 0:
+            problems.append(f"mixture[{i}] ({entry.source}, {where}): the source has no "
+                            f"tokens here, but its share asks for {need:,.0f}")
+        elif need > have * (1 + 1e-9):
+            problems.append(
+                f"mixture[{i}] ({entry.source}, {where}): needs {need:,.0f} tokens, has "
+                f"{available[key]:,} x max_epochs {recipe.budget.max_epochs:g} = {have:,.0f}; "
+                f"missing {need - have:,.0f}")
+    if problems:
+        raise InfeasibleMixture(
+            f"the mixture cannot be met for a budget of {budget:,} tokens:\n  "
+            + "\n  ".join(problems))

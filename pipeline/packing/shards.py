@@ -1,0 +1,89 @@
+"""Arrow IPC shards: writing them with their manifest entry, and reading them back."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from longweave.pipeline.packing.bestfit import position_ids
+from longweave.schemas import fs
+from longweave.schemas.packed import PAD_DOC_ID, PackedSequence, ShardEntry, packed_schema
+
+
+def shard_relpath(bucket: int, index: int) -> str:
+    return f"{bucket}/shard-{index:05d}.arrow"
+
+
+def encode_shard(rows: list[PackedSequence], loss_mask: bool, position_ids: bool,
+                 compression: str) -> bytes:
+    """Rows to the bytes of one compressed Arrow IPC file (deterministic for equal rows)."""
+    schema = packed_schema(loss_mask, position_ids)
+    table = pa.Table.from_arrays(
+        [_column([getattr(r, f.name) for r in rows], f.type) for f in schema], schema=schema)
+    sink = io.BytesIO()
+    options = pa.ipc.IpcWriteOptions(compression=None if compression == "none" else compression)
+    with pa.ipc.new_file(sink, schema, options=options) as writer:
+        writer.write_table(table, max_chunksize=64)
+    return sink.getvalue()
+
+
+def _column(values: list, arrow_type: pa.DataType) -> pa.Array:
+    """A column from per-row values; numpy rows become one list array without a copy per int."""
+    if values and isinstance(values[0], np.ndarray):
+        offsets = np.zeros(len(values) + 1, dtype=np.int32)
+        np.cumsum([len(v) for v in values], out=offsets[1:])
+        flat = np.concatenate(values).astype(arrow_type.value_type.to_pandas_dtype())
+        return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat))
+    return pa.array(values, type=arrow_type)
+
+
+def write_shard(out_dir: str, bucket: int, index: int, rows: list[PackedSequence],
+                loss_mask: bool, position_ids: bool, compression: str) -> ShardEntry:
+    """Write one shard and describe it for the manifest."""
+    data = encode_shard(rows, loss_mask, position_ids, compression)
+    relpath = shard_relpath(bucket, index)
+    fs.write_bytes(fs.join(out_dir, *relpath.split("/")), data)
+    pad = sum(r.cu_seqlens[-1] - r.cu_seqlens[-2] for r in rows if r.doc_ids[-1] == PAD_DOC_ID)
+    return ShardEntry(
+        path=relpath, bucket=bucket, rows=len(rows), tokens=sum(len(r.input_ids) for r in rows),
+        bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+        segments=sum(len(r.doc_ids) - (r.doc_ids[-1] == PAD_DOC_ID) for r in rows),
+        pad_tokens=pad)
+
+
+def read_shard(path: str) -> pa.Table:
+    """A whole shard as an Arrow table (through FileSystems, so remote paths work)."""
+    with pa.ipc.open_file(pa.BufferReader(fs.read_bytes(path))) as reader:
+        return reader.read_all()
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a reader is: shard index in the manifest order, and row inside it."""
+
+    shard: int = 0
+    row: int = 0
+
+
+def iter_rows(out_dir: str, shard_paths: list[str], start: Position = Position(),
+              with_position_ids: bool = False) -> Iterator[tuple[Position, dict]]:
+    """Yield `(position, row)` with `input_ids`, `cu_seqlens` (and `position_ids`), resumable.
+
+    Resuming from a saved `Position` continues exactly at that row, so a trainer restarted
+    mid-epoch sees no row twice and skips none.
+    """
+    for shard_index in range(start.shard, len(shard_paths)):
+        table = read_shard(fs.join(out_dir, *shard_paths[shard_index].split("/")))
+        first = start.row if shard_index == start.shard else 0
+        ids = table.column("input_ids").to_pylist()
+        cu = table.column("cu_seqlens").to_pylist()
+        for row in range(first, table.num_rows):
+            item = {"input_ids": ids[row], "cu_seqlens": cu[row]}
+            if with_position_ids:
+                item["position_ids"] = position_ids(cu[row]).tolist()
+            yield Position(shard_index, row), item

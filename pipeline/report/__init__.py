@@ -1,0 +1,1 @@
+"""The report: per-shard statistics (polars/numpy) and their JSON and HTML rendering."""

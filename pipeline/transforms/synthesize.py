@@ -1,0 +1,107 @@
+"""The synthesize stage's Beam transform: input documents plus megadocs, QA and task samples.
+
+Grouping needs a global view, so it runs over small per-document sketches gathered into
+one list on one worker (about 0.5 KB per document: a few million documents; the recipe's
+`grouping.max_sketch_docs` guards the limit). The plan it yields names member ids per
+job; member texts are joined back by id with CoGroupByKey, and each job is built on a
+worker that holds the tokenizer and the generator client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import apache_beam as beam
+
+from longweave.pipeline.transforms.stage import (
+    CREATED,
+    DOCUMENTS,
+    DROPS,
+    passthrough,
+    split_kept_and_dropped,
+)
+from longweave.schemas.document import Document
+from longweave.schemas.ledger import Drop
+from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.synth.build import SampleFactory
+from longweave.synth.grouping import Sketch, group_documents, make_sketch
+from longweave.synth.plan import Job, plan_jobs
+
+
+def plan_from_sketches(sketches: list[Sketch], config: SynthesizeConfig, seed: int,
+                       buckets: list[int]) -> list[Job]:
+    ordered = sorted(sketches, key=lambda s: s.doc_id)
+    return plan_jobs(ordered, group_documents(ordered, config.grouping, seed), config, seed,
+                     buckets)
+
+
+def wanted_by(job: Job) -> Iterator[tuple[str, str]]:
+    for member in sorted(set(job.member_ids)):
+        yield member, job.job_id
+
+
+def route_member(item: tuple[str, dict]) -> Iterator[tuple[str, Document]]:
+    """A document goes to every job that wants it (once per job)."""
+    _, grouped = item
+    docs = list(grouped["doc"])
+    for job_id in sorted(set(grouped["want"])):
+        for doc in docs[:1]:
+            yield job_id, doc
+
+
+class BuildSample(beam.DoFn):
+    """Builds one job's sample; the tokenizer loads in setup, once per worker."""
+
+    def __init__(self, config: SynthesizeConfig, seed: int, tokenizer_path: str | None) -> None:
+        self.config = config
+        self.seed = seed
+        self.tokenizer_path = tokenizer_path
+        self.factory: SampleFactory | None = None
+
+    def setup(self) -> None:
+        self.factory = SampleFactory(self.config, self.seed, self.tokenizer_path)
+        self.factory.meter.count("warm up")  # loads tokenizer.json now, not mid-bundle
+
+    def process(self, item: tuple[str, dict]) -> Iterator[Document | Drop]:
+        _, grouped = item
+        for job in list(grouped["job"])[:1]:
+            docs = sorted(grouped["doc"], key=lambda d: d.id)
+            yield self.factory.build(job, docs)
+
+
+class Synthesize(beam.PTransform):
+    def __init__(self, config: SynthesizeConfig, seed: int, tokenizer_path: str | None,
+                 buckets: list[int]) -> None:
+        super().__init__()
+        self.config = config
+        self.seed = seed
+        self.tokenizer_path = tokenizer_path
+        self.buckets = buckets
+
+    def expand(self, docs: beam.PCollection) -> dict:
+        if not self.config.active:
+            return passthrough(docs)
+        config, seed, buckets = self.config, self.seed, list(self.buckets)
+        jobs = (
+            docs
+            | "Sketch" >> beam.Map(make_sketch, config.grouping)
+            | "GatherSketches" >> beam.combiners.ToList()
+            | "Plan" >> beam.FlatMap(plan_from_sketches, config, seed, buckets)
+        )
+        wants = jobs | "MembersWanted" >> beam.FlatMap(wanted_by)
+        keyed_docs = docs | "KeyDocsById" >> beam.Map(lambda d: (d.id, d))
+        members = (
+            {"doc": keyed_docs, "want": wants}
+            | "JoinMembers" >> beam.CoGroupByKey()
+            | "RouteMembers" >> beam.FlatMap(route_member)
+        )
+        keyed_jobs = jobs | "KeyJobs" >> beam.Map(lambda j: (j.job_id, j))
+        built = (
+            {"job": keyed_jobs, "doc": members}
+            | "JoinJobs" >> beam.CoGroupByKey()
+            | "Build" >> beam.ParDo(BuildSample(config, seed, self.tokenizer_path))
+        )
+        out = split_kept_and_dropped(built, "Synth")
+        documents = (docs, out[DOCUMENTS]) | "WithSynthetic" >> beam.Flatten()
+        # every job is one created record: a sample, or a drop saying why it failed
+        return {DOCUMENTS: documents, DROPS: out[DROPS], CREATED: built}

@@ -1,0 +1,99 @@
+"""Recipe validation: every bad recipe fails before any work with one message naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from longweave.jobs.cli import demo_recipe_path, main
+from longweave.schemas.recipe import RecipeError, load_recipe, parse_recipe
+
+BASE = {
+    "name": "r",
+    "sources": [{"name": "a", "kind": "text", "paths": ["."]},
+                {"name": "b", "kind": "text", "paths": ["."]}],
+    "buckets": [1024, 4096],
+    "mixture": [{"source": "a", "share": 0.5}, {"source": "b", "share": 0.5}],
+}
+
+
+def error_for(**changes) -> str:
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    for key, value in changes.items():
+        data[key] = value
+    with pytest.raises(RecipeError) as info:
+        parse_recipe(data, Path("."))
+    return str(info.value)
+
+
+def test_valid_recipe_parses_with_sorted_buckets() -> None:
+    data = dict(BASE, buckets=[4096, 1024])
+    recipe = parse_recipe(data, Path("."))
+    assert recipe.buckets == [1024, 4096]
+
+
+def test_unknown_key_is_named() -> None:
+    assert error_for(colour="blue") == "colour: unknown key"
+
+
+def test_wrong_type_is_named() -> None:
+    assert error_for(seed="many").startswith("seed: ")
+
+
+def test_bucket_not_positive_int() -> None:
+    assert error_for(buckets=[1024, -5]).startswith("buckets[1]: ")
+    assert error_for(buckets=[1024, "big"]).startswith("buckets[1]: ")
+
+
+def test_shares_must_sum_to_one() -> None:
+    message = error_for(mixture=[{"source": "a", "share": 0.5}, {"source": "b", "share": 0.2}])
+    assert message.startswith("mixture[1].share: ") and "0.7" in message
+
+
+def test_mixture_names_unknown_source() -> None:
+    message = error_for(mixture=[{"source": "a", "share": 0.5}, {"source": "zz", "share": 0.5}])
+    assert message.startswith("mixture[1].source: unknown source 'zz'")
+
+
+def test_missing_path_is_named() -> None:
+    sources = [{"name": "a", "kind": "text", "paths": [".", "/no/such/place"]}]
+    message = error_for(sources=sources, mixture=[])
+    assert message == "sources[0].paths[1]: path does not exist: /no/such/place"
+
+
+def test_source_options_are_checked_by_their_kind() -> None:
+    sources = [{"name": "a", "kind": "text", "paths": ["."], "options": {"txt_field": "x"}}]
+    assert error_for(sources=sources, mixture=[]) == "sources[0].options.txt_field: unknown key"
+
+
+def test_unknown_source_kind() -> None:
+    sources = [{"name": "a", "kind": "videos", "paths": ["."]}]
+    assert error_for(sources=sources, mixture=[]).startswith("sources[0].kind: unknown source")
+
+
+def test_placeholders_expand_and_relative_paths_resolve(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    recipe_file = tmp_path / "r.yaml"
+    recipe_file.write_text(yaml.safe_dump({
+        "name": "r", "buckets": [64],
+        "sources": [{"name": "a", "kind": "repo", "paths": ["${stdlib}"]},
+                    {"name": "b", "kind": "text", "paths": ["data"]}]}))
+    recipe = load_recipe(recipe_file)
+    assert Path(recipe.sources[0].paths[0], "json", "__init__.py").exists()
+    assert recipe.sources[1].paths == [str(tmp_path / "data")]
+
+
+def test_cli_exits_non_zero_with_the_key(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(dict(BASE, buckets=[0])))
+    assert main(["run", str(bad), "--workdir", str(tmp_path / "w")]) == 2
+    assert "buckets[0]: " in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()  # failed before any work
+
+
+def test_demo_recipe_is_valid() -> None:
+    recipe = load_recipe(demo_recipe_path())
+    assert {s.kind for s in recipe.sources} >= {"repo", "text"}
+    assert abs(sum(e.share for e in recipe.mixture) - 1) < 1e-9
