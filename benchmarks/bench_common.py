@@ -166,9 +166,9 @@ def train_tokenizer(docs: list[Document], budget_chars: int = 3_000_000, vocab: 
 
 def build_segments(docs: list[Document], buckets: list[int], batch_size: int = 64) -> list:
     """Segments of `docs` as the Tokenize stage makes them (trained tokenizer, EOS on)."""
+    from longweave.pipeline.packing.encode import tokenize_documents
     from longweave.pipeline.packing.segments import Segment
     from longweave.pipeline.packing.tokenizer import special_ids
-    from longweave.pipeline.transforms.tokenize import tokenize_documents
     from longweave.schemas.recipe_pack import TokenizerConfig
 
     tokenizer = train_tokenizer(docs)

@@ -2,7 +2,7 @@
 
 Peer: `tokenizers.Tokenizer.encode_batch` called on the same batches (TokenizerConfig's
 batch_size documents per call) in the same run: the floor any tokenize stage pays. Ours:
-  - pure: `longweave.pipeline.transforms.tokenize.tokenize_documents` (encode, offsets, loss mask, split at
+  - pure: `longweave.pipeline.packing.encode.tokenize_documents` (encode, offsets, loss mask, split at
     natural boundaries, segment rows), batch by batch;
   - beam: the `Tokenize` transform on the DirectRunner (in_memory), pipeline start included.
 Goal: pure / raw >= 0.8. A byte-level BPE (vocab 8192) is trained on part of the corpus
@@ -20,10 +20,11 @@ from pathlib import Path
 
 from bench_common import Measured, measure, peak_rss_mb, repo_corpus, total_mb, train_tokenizer
 
-from longweave.pipeline.packing.tokenizer import load_tokenizer, special_ids
-from longweave.pipeline.transforms.tokenize import tokenize_documents
+from longweave.pipeline.packing.encode import tokenize_documents
+from longweave.pipeline.packing.tokenizer import special_ids
 from longweave.schemas.document import Document
 from longweave.schemas.recipe_pack import TokenizerConfig
+from longweave.schemas.tokenizer_file import load_tokenizer
 
 BUCKETS = [8192, 32768, 65536]
 TRAIN_CHARS = 3_000_000

@@ -118,17 +118,17 @@ def _run(recipe_path: str, name: str, args: argparse.Namespace, beam_args: list[
     if not ok:
         say("longweave: run failed" + (":\n" + "\n".join(FAILURES) if FAILURES else ""))
         return 1
-    from longweave.schemas import fs
+    from longweave.schemas import fs, layout
+    from longweave.schemas.packed import Manifest
 
-    out = fs.join(workdir, "pack")
-    manifest_path = fs.join(out, "manifest.json")
-    if fs.exists(manifest_path):
-        totals = fs.read_json(manifest_path)["totals"]
+    out = layout.output_folder(workdir)
+    if Manifest.exists(out):
+        totals = Manifest.read(out).totals
         say(f"longweave: {totals['tokens']:,} tokens in {totals['rows']:,} rows, "
             f"{totals['shards']} shards")
-        say(f"  shards:   {out}/<bucket>/shard-*.arrow")
-        say(f"  manifest: {manifest_path}")
-        report = fs.join(out, "report", "report.html")
+        say(f"  shards:   {out}/<bucket>/shard-*{layout.SHARD_SUFFIX}")
+        say(f"  manifest: {fs.join(out, layout.MANIFEST_FILE)}")
+        report = fs.join(out, layout.REPORT_DIR, layout.HTML_FILE)
         if fs.exists(report):
             say(f"  report:   {report}")
     return 0

@@ -1,6 +1,6 @@
 """Dataflow dry runs: build every stage's Beam job as Dataflow would receive it, offline.
 
-A dry run goes through the real stage code (`longweave.jobs.workflow.STAGE_RUNNERS`) with the
+A dry run goes through the real stage drivers (`longweave.jobs.stages.STAGES`) with the
 recipe's runner switched to `DataflowRunner` and Beam's `--dry_run=True`: the pipeline is
 constructed, every DoFn pickled, the graph translated to the portable proto with Dataflow's
 overrides, and the workers' dependencies (`--setup_file`, `--requirements_file`) built,
@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 import apache_beam as beam
 from apache_beam.portability.api import beam_runner_api_pb2
 
-from longweave.jobs.stages import RunContext
+from longweave.jobs.context import RunContext
+from longweave.jobs.stages import STAGE_BY_NAME, STAGES, stage_hashes
 from longweave.schemas.recipe import Recipe, load_recipe
 
-DRY_RUN_STAGES: tuple[str, ...] = ("collect", "filter", "dedupe", "synthesize", "tokenize",
-                                   "pack")
+DRY_RUN_STAGES: tuple[str, ...] = tuple(stage.name for stage in STAGES if stage.beam_job)
 
 
 def dataflow_args(project: str, region: str, temp_location: str, *,
@@ -118,7 +118,8 @@ class DryRunContext(RunContext):
         args = list(beam_args)
         if not any(a.startswith("--dry_run") for a in args):
             args.append("--dry_run=True")
-        super().__init__(recipe.model_copy(update={"runner": runner}), workdir, args, verbose)
+        dataflow_recipe = recipe.model_copy(update={"runner": runner})
+        super().__init__(dataflow_recipe, workdir, args, verbose, stage_hashes(dataflow_recipe))
         self.jobs: dict[str, StageJob] = {}
 
     def run_beam(self, stage: str, build: Callable[[beam.Pipeline], None]) -> None:
@@ -140,12 +141,10 @@ def dry_run_stages(recipe: Recipe, workdir: str, beam_args: list[str],
                    stages: Iterable[str] = DRY_RUN_STAGES, verbose: bool = False
                    ) -> dict[str, StageJob]:
     """Build each stage's Dataflow job against `workdir` (which holds the upstream stages)."""
-    from longweave.jobs.workflow import STAGE_RUNNERS
-
     ctx = DryRunContext(recipe, workdir, beam_args, verbose)
     for stage in stages:
         try:
-            STAGE_RUNNERS[stage](ctx)
+            STAGE_BY_NAME[stage].run(ctx)
         except DryRunComplete:
             continue
         raise RuntimeError(f"stage {stage!r} built no Beam job to dry-run")

@@ -6,9 +6,10 @@ import os
 from itertools import pairwise
 
 from longweave.pipeline.packing.shards import read_shard
-from longweave.pipeline.packing.tokenizer import TOKENIZER_FILE, load_tokenizer
 from longweave.schemas import fs
+from longweave.schemas.layout import TOKENIZER_FILE
 from longweave.schemas.packed import PAD_DOC_ID
+from longweave.schemas.tokenizer_file import load_tokenizer
 
 
 def find_tokenizer(shard_path: str) -> str | None:

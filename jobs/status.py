@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from longweave.jobs.stages import LEDGER_FILE, STAGE_FILE, STAGE_ORDER, stage_folder
+from longweave.jobs.stages import STAGE_ORDER
 from longweave.schemas import fs
+from longweave.schemas.layout import LEDGER_FILE, STAGE_FILE, SUCCESS, stage_folder
 
 
 def workdir_status(workdir: str) -> list[dict]:
@@ -11,7 +12,7 @@ def workdir_status(workdir: str) -> list[dict]:
     rows = []
     for stage in STAGE_ORDER:
         folder = stage_folder(workdir, stage)
-        entry: dict = {"stage": stage, "done": fs.exists(fs.join(folder, fs.SUCCESS))}
+        entry: dict = {"stage": stage, "done": fs.exists(fs.join(folder, SUCCESS))}
         if fs.exists(fs.join(folder, STAGE_FILE)):
             info = fs.read_json(fs.join(folder, STAGE_FILE))
             entry.update(seconds=info.get("seconds"), hash=info.get("hash"))

@@ -8,44 +8,10 @@ from typing import ClassVar
 
 import luigi
 
-from longweave.jobs.pack_stages import run_pack, run_report, run_tokenize, run_tokenizer
+from longweave.jobs.context import RunContext, is_done
 from longweave.jobs.progress import say
-from longweave.jobs.stages import STAGE_GRAPH, RunContext, is_done, run_document_stage
+from longweave.jobs.stages import STAGE_BY_NAME, STAGE_ORDER, run_context
 from longweave.schemas.recipe import Recipe, load_recipe
-
-
-def _collect(ctx: RunContext) -> None:
-    from longweave.pipeline.transforms.collect import Collect
-
-    run_document_stage(ctx, "collect", None, lambda: Collect(ctx.recipe.sources))
-
-
-def _filter(ctx: RunContext) -> None:
-    from longweave.pipeline.transforms.filter import Filter
-
-    run_document_stage(ctx, "filter", "collect", lambda: Filter(ctx.recipe.filters))
-
-
-def _dedupe(ctx: RunContext) -> None:
-    from longweave.pipeline.transforms.dedupe import Dedupe
-
-    run_document_stage(ctx, "dedupe", "filter", lambda: Dedupe(ctx.recipe.dedupe, seed=ctx.recipe.seed))
-
-
-def _synthesize(ctx: RunContext) -> None:
-    from longweave.jobs.pack_stages import tokenizer_path
-    from longweave.pipeline.transforms.synthesize import Synthesize
-
-    recipe = ctx.recipe
-    run_document_stage(ctx, "synthesize", "dedupe", lambda: Synthesize(
-        recipe.synthesize, recipe.seed, tokenizer_path(ctx), list(recipe.buckets)))
-
-
-STAGE_RUNNERS = {
-    "collect": _collect, "filter": _filter, "dedupe": _dedupe, "tokenizer": run_tokenizer,
-    "synthesize": _synthesize, "tokenize": run_tokenize, "pack": run_pack,
-    "report": run_report,
-}
 
 
 class StageTask(luigi.Task):
@@ -65,14 +31,13 @@ class StageTask(luigi.Task):
         recipe = self._recipes.get(self.recipe_path)
         if recipe is None:
             recipe = self._recipes[self.recipe_path] = load_recipe(self.recipe_path)
-        return RunContext(recipe, self.workdir, list(self.beam_args), self.verbose)
+        return run_context(recipe, self.workdir, list(self.beam_args), self.verbose)
 
     def requires(self) -> list[luigi.Task]:
-        upstream, _ = STAGE_GRAPH[self.stage]
         return [TASKS[name](recipe_path=self.recipe_path, workdir=self.workdir,
                             beam_args=self.beam_args, verbose=self.verbose,
                             retries=self.retries, retry_delay=self.retry_delay)
-                for name in upstream]
+                for name in STAGE_BY_NAME[self.stage].upstream]
 
     def complete(self) -> bool:
         return is_done(self.context(), self.stage)
@@ -81,7 +46,7 @@ class StageTask(luigi.Task):
         """Run the stage, again up to `retries` times if it fails (a stage starts afresh)."""
         for attempt in range(self.retries + 1):
             try:
-                STAGE_RUNNERS[self.stage](self.context())
+                STAGE_BY_NAME[self.stage].run(self.context())
                 return
             except Exception as error:
                 if attempt == self.retries:
@@ -96,7 +61,7 @@ def _task_class(stage: str) -> type[StageTask]:
     return type(name, (StageTask,), {"stage": stage, "__doc__": f"The {stage} stage."})
 
 
-TASKS: dict[str, type[StageTask]] = {stage: _task_class(stage) for stage in STAGE_GRAPH}
+TASKS: dict[str, type[StageTask]] = {stage: _task_class(stage) for stage in STAGE_ORDER}
 
 FAILURES: list[str] = []
 

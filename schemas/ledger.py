@@ -29,6 +29,16 @@ class Drop:
         return {"doc_id": self.doc_id, "source": self.source, "reason": self.reason,
                 "detail": self.detail}
 
+    @classmethod
+    def quarantined(cls, doc_id: str, source: str, error: Exception, stage: str) -> Drop:
+        """The ledger entry for a document a stage's own code could not handle.
+
+        Per-record logic that raises on an input nobody foresaw must not end the job: the
+        document is dropped as `quarantined:<error>` with the message, and the rest goes on.
+        """
+        return cls(doc_id, source, f"quarantined:{type(error).__name__}",
+                   f"{stage}: {error}"[:2000])
+
 
 @dataclass(frozen=True)
 class Rejected:

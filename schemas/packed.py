@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyarrow as pa
+
+from longweave.schemas import fs, layout
 
 
 @dataclass
@@ -67,7 +70,8 @@ class ShardEntry:
 
 @dataclass
 class Manifest:
-    """What a pack run wrote, and what it was made from."""
+    """What a pack run wrote, and what it was made from: the one model every reader of an
+    output folder's `manifest.json` goes through."""
 
     recipe_name: str
     recipe_hash: str
@@ -76,15 +80,25 @@ class Manifest:
     shards: list[ShardEntry] = field(default_factory=list)
     mixture: dict[str, Any] = field(default_factory=dict)
     recipe: dict[str, Any] = field(default_factory=dict)
+    # every stage's ledger up to pack, and the stages in flow order (JSON keys are sorted)
+    ledgers: dict[str, Any] = field(default_factory=dict)
+    stages: list[str] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {"rows": sum(s.rows for s in self.shards),
+                "tokens": sum(s.tokens for s in self.shards),
+                "bytes": sum(s.bytes for s in self.shards),
+                "shards": len(self.shards)}
+
+    def ordered_ledgers(self) -> list[tuple[str, dict[str, Any]]]:
+        """(stage, ledger) in flow order."""
+        order = self.stages or sorted(self.ledgers)
+        return [(stage, self.ledgers[stage]) for stage in order if stage in self.ledgers]
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["totals"] = {
-            "rows": sum(s.rows for s in self.shards),
-            "tokens": sum(s.tokens for s in self.shards),
-            "bytes": sum(s.bytes for s in self.shards),
-            "shards": len(self.shards),
-        }
+        data["totals"] = self.totals
         return data
 
     @classmethod
@@ -94,7 +108,21 @@ class Manifest:
             tokenizer_hash=data["tokenizer_hash"], buckets=list(data["buckets"]),
             shards=[ShardEntry(**s) for s in data["shards"]],
             mixture=dict(data.get("mixture", {})), recipe=dict(data.get("recipe", {})),
+            ledgers=dict(data.get("ledgers", {})), stages=list(data.get("stages", [])),
         )
+
+    def write(self, out_dir: str) -> None:
+        text = json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
+        fs.write_bytes(fs.join(out_dir, layout.MANIFEST_FILE), text.encode("utf-8"))
+
+    @classmethod
+    def read(cls, out_dir: str) -> Manifest:
+        """The manifest of an output folder (local or remote)."""
+        return cls.from_json(fs.read_json(fs.join(out_dir, layout.MANIFEST_FILE)))
+
+    @staticmethod
+    def exists(out_dir: str) -> bool:
+        return fs.exists(fs.join(out_dir, layout.MANIFEST_FILE))
 
 
 # One row per packed segment (a document, or a piece of a split one), written by the pack

@@ -112,7 +112,7 @@ class LengthMeter:
 
     def _tok(self):  # noqa: ANN202 - tokenizers.Tokenizer, imported lazily
         if self._tokenizer is None and self.tokenizer_path:
-            from longweave.pipeline.packing.tokenizer import load_tokenizer
+            from longweave.schemas.tokenizer_file import load_tokenizer
 
             self._tokenizer = load_tokenizer(self.tokenizer_path)
         return self._tokenizer

@@ -13,7 +13,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow.parquet as pq
 
+from longweave.schemas import fs
 from longweave.schemas.recipe import Recipe
 from longweave.schemas.seeded import seeded_unit
 
@@ -243,3 +245,23 @@ def _check_feasible(recipe: Recipe, available: dict[tuple[str, int], int], budge
         raise InfeasibleMixture(
             f"the mixture cannot be met for a budget of {budget:,} tokens:\n  "
             + "\n  ".join(problems))
+
+
+def segment_lengths(segments_dir: str) -> dict[str, list]:
+    """The four small columns the mixture plan needs, without reading any token ids.
+
+    Read file by file into plain lists (no concatenated table alongside them); the few
+    distinct sources and buckets are shared objects, not one Python object per segment.
+    """
+    columns = ["segment_id", "source", "bucket", "tokens"]
+    out: dict[str, list] = {name: [] for name in columns}
+    shared: dict = {}
+    for path in fs.glob(fs.join(segments_dir, "*.parquet")):
+        with fs.open_binary(path) as handle:
+            table = pq.read_table(handle, columns=columns)
+        out["segment_id"].extend(table.column("segment_id").to_pylist())
+        out["tokens"].extend(table.column("tokens").to_pylist())
+        for name in ("source", "bucket"):
+            out[name].extend(shared.setdefault(value, value)
+                             for value in table.column(name).to_pylist())
+    return out

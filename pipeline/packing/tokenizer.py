@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from longweave.schemas import fs
+from longweave.schemas.layout import TOKENIZER_FILE
 from longweave.schemas.recipe_pack import TokenizerConfig
 
-TOKENIZER_FILE = "tokenizer.json"
 TRAINED_SPECIALS = ("<|endoftext|>", "<|bos|>", "<|pad|>")
 EOS_CANDIDATES = ("<|endoftext|>", "</s>", "<eos>", "<|end_of_text|>", "<|eot_id|>", "[SEP]")
 BOS_CANDIDATES = ("<|bos|>", "<s>", "<bos>", "<|begin_of_text|>", "[CLS]")
@@ -87,7 +87,3 @@ def special_ids(tokenizer: Tokenizer, config: TokenizerConfig,
         pad = eos if eos is not None else 0
     return SpecialIds(bos=bos if config.bos else None, eos=eos if config.eos else None, pad=pad)
 
-
-def load_tokenizer(path: str) -> Tokenizer:
-    """Load a tokenizer.json through FileSystems (works for gs:// paths too)."""
-    return Tokenizer.from_str(fs.read_bytes(path).decode("utf-8"))

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 import apache_beam as beam
 from pydantic import BaseModel
 
-from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
+from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS, QUARANTINE
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Rejected
 from longweave.schemas.recipe import SourceSpec
 from longweave.sources.base import safe_read
 from longweave.sources.registry import reader_for
-
-QUARANTINE = "quarantine"
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import apache_beam as beam
 import pyarrow as pa
-import pyarrow.parquet as pq
-from apache_beam.io.filesystems import FileSystems
 
 from longweave.schemas import fs
 from longweave.schemas.document import DOCUMENT_SCHEMA, Document
-
-DOCUMENTS_DIR = "documents"
-DROPS_DIR = "drops"
-QUARANTINE_DIR = "quarantine"
+from longweave.schemas.layout import DOCUMENTS_DIR
 
 
 class ReadDocuments(beam.PTransform):
@@ -64,23 +57,3 @@ def write_documents(docs: beam.PCollection, stage_dir: str) -> beam.pvalue.PDone
     return (docs
             | "DocumentToRow" >> beam.Map(Document.to_row)
             | "WriteDocuments" >> WriteRows(fs.join(stage_dir, DOCUMENTS_DIR), DOCUMENT_SCHEMA))
-
-
-def iter_document_batches(stage_dir: str, columns: list[str] | None = None,
-                          batch_size: int = 64) -> Iterator[pa.RecordBatch]:
-    """Driver-side read of a stage's documents as Arrow batches, files in sorted order.
-
-    Callers that need only lengths or a few ids compute on the batch (pyarrow.compute)
-    instead of turning every text into a Python string.
-    """
-    for path in fs.glob(fs.join(stage_dir, DOCUMENTS_DIR, "*.parquet")):
-        with FileSystems.open(path) as handle:
-            yield from pq.ParquetFile(handle).iter_batches(batch_size=batch_size,
-                                                           columns=columns)
-
-
-def iter_document_rows(stage_dir: str, columns: list[str] | None = None,
-                       batch_size: int = 64) -> Iterator[dict]:
-    """Driver-side read of a stage's documents as dict rows, file by file in sorted order."""
-    for batch in iter_document_batches(stage_dir, columns, batch_size):
-        yield from batch.to_pylist()

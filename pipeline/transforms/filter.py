@@ -5,7 +5,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from longweave.filters.document_filter import DocumentFilter
-from longweave.pipeline.transforms.stage import quarantine_error, split_kept_and_dropped
+from longweave.pipeline.transforms.stage import split_kept_and_dropped
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
 from longweave.schemas.recipe_filters import FilterConfig
@@ -26,7 +26,7 @@ class _FilterDoFn(beam.DoFn):
         try:
             yield self._filter(doc)
         except Exception as error:  # noqa: BLE001 - one bad document never ends the job
-            yield quarantine_error(doc, error, "filter")
+            yield Drop.quarantined(doc.id, doc.source, error, "filter")
 
 
 class Filter(beam.PTransform):

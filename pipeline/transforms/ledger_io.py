@@ -7,9 +7,6 @@ import json
 import apache_beam as beam
 
 from longweave.schemas import fs
-from longweave.schemas.ledger import Drop
-
-COUNTS_FILE = "counts.json"
 
 
 def count_as(pcoll: beam.PCollection, key: str, label: str) -> beam.PCollection:
@@ -39,5 +36,3 @@ class WriteCounts(beam.PTransform):
                 | "AllCounts" >> beam.combiners.ToList()
                 | "WriteCountsFile" >> beam.Map(_write_counts, path))
 
-
-__all__ = ["COUNTS_FILE", "Drop", "WriteCounts", "count_as", "count_drops"]

@@ -1,74 +1,48 @@
-"""The Pack transform: mixture copies, best-fit packing per group, shuffled shards.
+"""The pack stage's Beam shell: segment copies grouped, best-fit rows per group, rows
+grouped by shard and written. The decisions are in `longweave.pipeline.packing.copies`.
 
-Grouping is by (bucket, hashed group) so no worker holds more than a group's rows; rows go
-to shards by a seeded hash of their contents and are ordered inside a shard by another, so
-the shards are the same bytes whatever the number of workers.
+Grouping is by (bucket, hashed group) so no worker holds more than a group's rows.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict
 
 import apache_beam as beam
 
-from longweave.pipeline.packing.bestfit import PackOptions, iter_packed_rows, row_key, shuffle_rank
+from longweave.pipeline.packing.copies import (
+    assign_copies,
+    pack_group,
+    shard_of,
+    write_shard_rows,
+)
 from longweave.pipeline.packing.mixture import MixturePlan
 from longweave.pipeline.packing.segments import Segment
-from longweave.pipeline.packing.shards import write_shard
-from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
-from longweave.schemas import fs
+from longweave.pipeline.transforms.docio import WriteRows, read_rows
+from longweave.pipeline.transforms.ledger_io import count_as
+from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS, write_ledger_inputs
+from longweave.schemas import fs, layout
 from longweave.schemas.ledger import Drop
-from longweave.schemas.packed import PackedSequence
+from longweave.schemas.packed import SEGMENT_INDEX_SCHEMA, ShardEntry
 from longweave.schemas.recipe_pack import OutputConfig
-from longweave.schemas.seeded import seeded_int
 
 SHARDS = "shards"
 INDEX = "index"
 PACKED_TOKENS = "packed_tokens"
+SHARD_LIST = "shards.json"  # the job's hand-offs to the driver, in `<tmp>/_work/`
+PACKED_LIST = "packed.json"
+WORK_DIR = "_work"
 
 
-def assign_copies(row: dict, plan: MixturePlan) -> Iterator:
-    """A segment row to its `((bucket, group), (segment, copy))` items, or a sampled-out drop."""
-    segment = Segment.from_row(row)
-    key = (segment.segment_id, segment.source, segment.bucket, segment.tokens)
-    copies = plan.copies(*key)
-    if copies == 0:
-        reason = plan.drop_reason(*key)
-        yield beam.pvalue.TaggedOutput(
-            DROPS, Drop(segment.segment_id, segment.source, reason,
-                        f"bucket {segment.bucket}, {segment.tokens} tokens"))
+def _tag_assignment(row: dict, plan: MixturePlan) -> Iterator:
+    result = assign_copies(Segment.from_row(row), plan)
+    if isinstance(result, Drop):
+        yield beam.pvalue.TaggedOutput(DROPS, result)
         return
-    yield beam.pvalue.TaggedOutput(INDEX, index_row(segment, copies))
-    yield beam.pvalue.TaggedOutput(
-        PACKED_TOKENS, ((segment.source, segment.bucket), segment.tokens * copies))
-    groups = plan.groups[segment.bucket]
-    for copy in range(copies):
-        group = seeded_int(plan.seed, f"group:{segment.segment_id}@{copy}") % groups
-        yield ((segment.bucket, group), (segment, copy))
-
-
-def index_row(segment: Segment, copies: int) -> dict:
-    """The segment's line in `docs/` (SEGMENT_INDEX_SCHEMA)."""
-    return {"segment_id": segment.segment_id, "doc_id": segment.doc_id,
-            "source": segment.source, "kind": segment.kind, "bucket": segment.bucket,
-            "tokens": segment.tokens, "chars": segment.chars, "piece": segment.piece,
-            "pieces": segment.pieces, "split": segment.split, "copies": copies,
-            "meta": segment.meta}
-
-
-def shard_of(row: PackedSequence, plan: MixturePlan) -> tuple[tuple[int, int], PackedSequence]:
-    index = seeded_int(plan.seed, "shard:" + row_key(row)) % plan.shards[row.bucket]
-    return ((row.bucket, index), row)
-
-
-def order_shard_rows(rows: list[PackedSequence], seed: int, shuffle: bool
-                     ) -> list[PackedSequence]:
-    """Rows of one shard in their final order: seeded shuffle, or by content when off."""
-    if shuffle:
-        return sorted(rows, key=lambda r: (shuffle_rank(seed, r), row_key(r)))
-    return sorted(rows, key=row_key)
+    yield beam.pvalue.TaggedOutput(INDEX, result.index_row)
+    yield beam.pvalue.TaggedOutput(PACKED_TOKENS, result.packed)
+    yield from result.copies
 
 
 class Pack(beam.PTransform):
@@ -84,27 +58,17 @@ class Pack(beam.PTransform):
 
     def expand(self, rows: beam.PCollection) -> dict:
         plan, output, pad_id, out_dir = self.plan, self.output, self.pad_id, self.out_dir
-        assigned = rows | "AssignCopies" >> beam.FlatMap(assign_copies, plan).with_outputs(
+        assigned = rows | "AssignCopies" >> beam.FlatMap(_tag_assignment, plan).with_outputs(
             DROPS, INDEX, PACKED_TOKENS, main="items")
-
-        def pack_group(item: tuple) -> Iterator[PackedSequence]:
-            (bucket, _), members = item
-            return iter_packed_rows(list(members), PackOptions(
-                bucket, pad_id, output.loss_mask, output.position_ids))
-
-        def write(item: tuple) -> dict:
-            (bucket, index), members = item
-            ordered = order_shard_rows(list(members), plan.seed, output.shuffle)
-            entry = write_shard(out_dir, bucket, index, ordered, output.loss_mask,
-                                output.position_ids, output.compression)
-            return asdict(entry)
-
         shards = (assigned["items"]
                   | "GroupForPacking" >> beam.GroupByKey()
-                  | "BestFit" >> beam.FlatMap(pack_group)
+                  | "BestFit" >> beam.FlatMap(
+                      lambda group: pack_group(group[0][0], group[1], pad_id, output))
                   | "ToShard" >> beam.Map(shard_of, plan)
                   | "GroupByShard" >> beam.GroupByKey()
-                  | "WriteShard" >> beam.Map(write))
+                  | "WriteShard" >> beam.Map(
+                      lambda shard: write_shard_rows(shard[0], shard[1], out_dir, output,
+                                                     plan.seed)))
         packed = assigned[INDEX]
         return {SHARDS: shards, INDEX: packed, DROPS: assigned[DROPS],
                 PACKED_TOKENS: assigned[PACKED_TOKENS] | "SumPacked" >> beam.CombinePerKey(sum),
@@ -113,3 +77,30 @@ class Pack(beam.PTransform):
 
 def write_json_list(items: list, path: str) -> None:
     fs.write_bytes(path, json.dumps(sorted(items, key=json.dumps), sort_keys=True).encode())
+
+
+def pack_stage(pipeline: beam.Pipeline, segments_dir: str, plan: MixturePlan,
+               output: OutputConfig, pad_id: int, tmp: str) -> None:
+    """The pack stage's job: shards into `tmp`, the segment index, the ledger's counts,
+    and the shard list and packed tokens the driver reads back for the manifest."""
+    work = fs.join(tmp, WORK_DIR)
+    rows = read_rows(pipeline, fs.join(segments_dir, "*.parquet"))
+    result = rows | "Pack" >> Pack(plan, output, pad_id, tmp)
+    (result[SHARDS] | "AllShards" >> beam.combiners.ToList()
+     | "WriteShardList" >> beam.Map(write_json_list, fs.join(work, SHARD_LIST)))
+    (result[PACKED_TOKENS] | "AllPacked" >> beam.combiners.ToList()
+     | "WritePacked" >> beam.Map(write_json_list, fs.join(work, PACKED_LIST)))
+    result[INDEX] | "WriteIndex" >> WriteRows(fs.join(tmp, layout.INDEX_DIR),
+                                              SEGMENT_INDEX_SCHEMA)
+    write_ledger_inputs(tmp, result[DROPS], [
+        count_as(rows, "in", "CountIn"), count_as(result[INDEX], "out", "CountOut")])
+
+
+def read_pack_results(tmp: str) -> tuple[list[ShardEntry], dict[tuple[str, int], int]]:
+    """What `pack_stage` left for the driver: shard entries and packed tokens per
+    (source, bucket); the hand-off folder is removed."""
+    work = fs.join(tmp, WORK_DIR)
+    shards = [ShardEntry(**s) for s in fs.read_json(fs.join(work, SHARD_LIST))]
+    packed = {(s, b): n for (s, b), n in fs.read_json(fs.join(work, PACKED_LIST))}
+    fs.remove_tree(work)
+    return shards, packed

@@ -10,15 +10,20 @@ that the shell writes beside the documents as `<name>/part-*.jsonl`.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
 
-from longweave.schemas.document import Document
-from longweave.schemas.ledger import Drop
+from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows, write_documents
+from longweave.pipeline.transforms.ledger_io import WriteCounts, count_as, count_drops
+from longweave.schemas import fs, layout
+from longweave.schemas.ledger import DROP_SCHEMA, QUARANTINE_SCHEMA, Drop, Rejected
 
-DOCUMENTS = "documents"
-DROPS = "drops"
+DOCUMENTS = layout.DOCUMENTS_DIR
+DROPS = layout.DROPS_DIR
+QUARANTINE = layout.QUARANTINE_DIR
 CREATED = "created"  # optional: one element per record the stage made (for the ledger)
 
 
@@ -31,20 +36,51 @@ def split_kept_and_dropped(pcoll: beam.PCollection, label: str) -> dict[str, Any
     return {DOCUMENTS: tagged[DOCUMENTS], DROPS: tagged[DROPS]}
 
 
-def quarantine_error(doc: Document, error: Exception, stage: str) -> Drop:
-    """The ledger entry for a document a stage's own code could not handle.
-
-    Per-record logic that raises on an input nobody foresaw must not end the job: the
-    document is dropped as `quarantined:<error>` with the message, and the rest goes on.
-    """
-    return Drop(doc.id, doc.source, f"quarantined:{type(error).__name__}",
-                f"{stage}: {error}"[:2000])
-
-
 def passthrough(pcoll: beam.PCollection) -> dict[str, Any]:
     """Stage output that keeps every document and drops none."""
     drops = pcoll.pipeline | "NoDrops" >> beam.Create([], reshuffle=False).with_output_types(Drop)
     return {DOCUMENTS: pcoll, DROPS: drops}
 
 
-__all__ = ["CREATED", "DOCUMENTS", "DROPS", "Document", "Drop", "passthrough", "split_kept_and_dropped"]
+def write_ledger_inputs(tmp: str, drops: beam.PCollection, counted: list) -> None:
+    """Every stage's accounting: one line per drop in `drops/`, and the summed counts
+    (`in`, `out`, `created`, `drop:<reason>`, `extra:<name>`) the driver turns into its ledger.
+    """
+    (drops | "DropToRow" >> beam.Map(Drop.to_row)
+     | "WriteDrops" >> WriteRows(fs.join(tmp, layout.DROPS_DIR), DROP_SCHEMA))
+    ([*counted, count_drops(drops)] | "AllCounts" >> beam.Flatten()
+     | "WriteCounts" >> WriteCounts(fs.join(tmp, layout.COUNTS_FILE)))
+
+
+def write_stage_outputs(tmp: str, docs_in: beam.PCollection, result: dict) -> None:
+    """Write a document stage's outputs and its counts (the shell shared by every stage)."""
+    write_documents(result[DOCUMENTS], tmp)
+    counted = [count_as(docs_in, "in", "CountIn"),
+               count_as(result[DOCUMENTS], "out", "CountOut")]
+    if CREATED in result:
+        counted.append(count_as(result[CREATED], CREATED, "CountCreated"))
+    for name, pcoll in sorted(result.items()):
+        if name in (DOCUMENTS, DROPS, CREATED):
+            continue
+        if name == QUARANTINE:
+            (pcoll | "QuarantineToRow" >> beam.Map(Rejected.to_row)
+             | "WriteQuarantine" >> WriteRows(fs.join(tmp, QUARANTINE), QUARANTINE_SCHEMA))
+            continue
+        (pcoll | f"{name}ToJson" >> beam.Map(lambda r: json.dumps(r, sort_keys=True))
+         | f"Write{name}" >> beam.io.WriteToText(fs.join(tmp, name, "part"),
+                                                 file_name_suffix=".jsonl"))
+    write_ledger_inputs(tmp, result[DROPS], counted)
+
+
+def document_stage(pipeline: beam.Pipeline, name: str, upstream_dir: str | None,
+                   make_transform: Callable[[], beam.PTransform], tmp: str) -> None:
+    """A Documents-in, Documents-out stage: read the upstream stage's documents (collect
+    reads its sources instead), apply the stage's transform, write its outputs and counts."""
+    if upstream_dir is None:
+        result = pipeline | name >> make_transform()
+        # collect's input is every record read: documents and rejected ones alike
+        docs_in = (result[DOCUMENTS], result[QUARANTINE]) | "AllRead" >> beam.Flatten()
+    else:
+        docs_in = pipeline | "ReadDocuments" >> ReadDocuments(upstream_dir)
+        result = docs_in | name >> make_transform()
+    write_stage_outputs(tmp, docs_in, result)

@@ -1,4 +1,5 @@
-"""The Tokenize transform: batched encoding on workers, documents split to fit the buckets."""
+"""The tokenize stage's Beam shell: batched encoding on workers (the logic is in
+`longweave.pipeline.packing.encode`), segment rows written for the pack stage."""
 
 from __future__ import annotations
 
@@ -6,47 +7,26 @@ from collections.abc import Iterator
 
 import apache_beam as beam
 
-from longweave.pipeline.packing.segments import encode_batch, segment_document
-from longweave.pipeline.packing.tokenizer import SpecialIds, load_tokenizer, special_ids
-from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS, quarantine_error
+from longweave.pipeline.packing.encode import (
+    is_later_piece,
+    is_split_document,
+    tokenize_documents,
+)
+from longweave.pipeline.packing.tokenizer import special_ids
+from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows
+from longweave.pipeline.transforms.ledger_io import count_as
+from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS, write_ledger_inputs
+from longweave.schemas import fs, layout
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
+from longweave.schemas.packed import TOKENIZED_SEGMENT_SCHEMA
+from longweave.schemas.recipe import Recipe
 from longweave.schemas.recipe_pack import TokenizerConfig
-
-
-def tokenize_documents(tokenizer, docs: list[Document], buckets: list[int],
-                       specials: SpecialIds, policy: str = "smallest", seed: int = 0
-                       ) -> Iterator[dict | Drop]:
-    """Segment rows for a batch of documents; a document with no tokens is a drop.
-
-    If the batch fails, each document is tried alone so that only the one that cannot be
-    tokenized is quarantined.
-    """
-    try:
-        rows = list(_tokenize_batch(tokenizer, docs, buckets, specials, policy, seed))
-    except Exception as error:  # noqa: BLE001 - isolate the bad document below
-        if len(docs) == 1:
-            yield quarantine_error(docs[0], error, "tokenize")
-            return
-        for doc in docs:
-            yield from tokenize_documents(tokenizer, [doc], buckets, specials, policy, seed)
-        return
-    yield from rows
-
-
-def _tokenize_batch(tokenizer, docs: list[Document], buckets: list[int],
-                    specials: SpecialIds, policy: str, seed: int) -> Iterator[dict | Drop]:
-    for encoded in encode_batch(tokenizer, docs):
-        if len(encoded.ids) == 0:
-            yield Drop(encoded.doc.id, encoded.doc.source, "filtered:no_tokens",
-                       "the document encodes to zero tokens")
-            continue
-        for segment in segment_document(encoded, buckets, specials, policy, seed):
-            yield segment.to_row()
+from longweave.schemas.tokenizer_file import load_tokenizer
 
 
 class _TokenizeBatch(beam.DoFn):
-    """Holds the tokenizer per worker (loaded once in `setup`); the logic is above."""
+    """Holds the tokenizer per worker (loaded once in `setup`); the logic is in `encode`."""
 
     def __init__(self, tokenizer_path: str, config: TokenizerConfig, buckets: list[int],
                  pad_id: int | None, policy: str, seed: int) -> None:
@@ -90,3 +70,25 @@ class Tokenize(beam.PTransform):
                    element_size_fn=lambda doc: max(per_doc, len(doc.text)))
                | "Encode" >> beam.ParDo(self.fn).with_outputs(DOCUMENTS, DROPS))
         return {DOCUMENTS: out[DOCUMENTS], DROPS: out[DROPS]}
+
+
+def tokenize_stage(pipeline: beam.Pipeline, upstream_dir: str, tokenizer_file: str,
+                   recipe: Recipe, tmp: str) -> None:
+    """The tokenize stage's job: documents in, segment rows and the ledger's counts out.
+
+    A split document's further pieces are records the split created, so the ledger reads:
+    documents in + extra pieces = segments out + dropped.
+    """
+    docs = pipeline | "ReadDocuments" >> ReadDocuments(upstream_dir)
+    result = docs | "Tokenize" >> Tokenize(
+        tokenizer_file, recipe.tokenizer, recipe.buckets, recipe.output.pad_token_id,
+        recipe.bucket_policy, recipe.seed)
+    segments = result[DOCUMENTS]
+    segments | "WriteSegments" >> WriteRows(fs.join(tmp, layout.SEGMENTS_DIR),
+                                            TOKENIZED_SEGMENT_SCHEMA)
+    pieces = segments | "LaterPieces" >> beam.Filter(is_later_piece)
+    split = segments | "SplitDocs" >> beam.Filter(is_split_document)
+    write_ledger_inputs(tmp, result[DROPS], [
+        count_as(docs, "in", "CountIn"), count_as(segments, "out", "CountOut"),
+        count_as(pieces, "created", "CountPieces"),
+        count_as(split, "extra:split_documents", "CountSplit")])

@@ -109,22 +109,22 @@ def test_same_shards_with_two_worker_processes(tiny_run: Path, tmp_path: Path) -
 
 def test_resume_after_a_failed_stage_and_rerun_only_what_changed(
         tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import longweave.jobs.pack_stages
+    import longweave.pipeline.packing.manifest as manifest_module
 
     recipe = write_tiny_recipe(tmp_path)
     work = tmp_path / "work"
-    real = longweave.jobs.pack_stages.write_manifest
+    real = manifest_module.write_output_manifest
 
     def crash(*args, **kwargs):
         raise RuntimeError("simulated crash while writing the manifest")
 
-    monkeypatch.setattr(longweave.jobs.pack_stages, "write_manifest", crash)
+    monkeypatch.setattr(manifest_module, "write_output_manifest", crash)
     assert not run_workflow(str(recipe), str(work), [], until="pack")
     assert not (work / "pack" / "_SUCCESS").exists()
     stamps = {s: (work / s / "stage.json").stat().st_mtime_ns
               for s in ("collect", "filter", "dedupe", "tokenizer", "synthesize", "tokenize")}
 
-    monkeypatch.setattr(longweave.jobs.pack_stages, "write_manifest", real)
+    monkeypatch.setattr(manifest_module, "write_output_manifest", real)
     assert run_workflow(str(recipe), str(work), [], until="pack")
     assert all((work / s / "stage.json").stat().st_mtime_ns == t for s, t in stamps.items())
     assert shard_bytes(work) == shard_bytes(tiny_run)
@@ -161,9 +161,11 @@ def test_inspect_decodes_a_row_with_its_boundaries(tiny_run: Path) -> None:
 
 def test_a_failed_stage_is_retried_as_configured(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import longweave.jobs.workflow
+    import dataclasses
 
-    real = longweave.jobs.workflow.STAGE_RUNNERS["collect"]
+    from longweave.jobs.stages import STAGE_BY_NAME
+
+    real = STAGE_BY_NAME["collect"].run
     calls = []
 
     def flaky(ctx):
@@ -172,7 +174,8 @@ def test_a_failed_stage_is_retried_as_configured(tmp_path: Path,
             raise ConnectionError("storage hiccup")
         real(ctx)
 
-    monkeypatch.setitem(longweave.jobs.workflow.STAGE_RUNNERS, "collect", flaky)
+    monkeypatch.setitem(STAGE_BY_NAME, "collect", dataclasses.replace(STAGE_BY_NAME["collect"],
+                                                                      run=flaky))
     recipe = write_tiny_recipe(tmp_path)
     assert not run_workflow(str(recipe), str(tmp_path / "a"), [], until="collect")
     calls.clear()

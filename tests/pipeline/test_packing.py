@@ -184,8 +184,8 @@ def test_recorded_dependency_links_become_token_distances() -> None:
 
 
 def test_a_document_that_cannot_be_tokenized_is_quarantined_alone() -> None:
+    from longweave.pipeline.packing.encode import tokenize_documents
     from longweave.pipeline.packing.tokenizer import train_bpe
-    from longweave.pipeline.transforms.tokenize import tokenize_documents
     from longweave.schemas.ledger import Drop
 
     tokenizer = train_bpe(["plain text for a small vocabulary " * 20], 300, 1)

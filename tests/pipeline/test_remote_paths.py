@@ -16,11 +16,13 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from dataflow_fixture import small_run
 from test_remote_memfs import MemoryObjectStore, clear
 
-from longweave.jobs.pack_stages import run_pack
-from longweave.jobs.stages import RunContext, is_done
+from longweave.jobs.context import is_done
+from longweave.jobs.drivers import run_pack
+from longweave.jobs.stages import run_context
 from longweave.jobs.status import workdir_status
 from longweave.pipeline.packing.shards import Position, iter_rows, read_shard, write_shard
-from longweave.pipeline.transforms.docio import ReadDocuments, iter_document_rows, write_documents
+from longweave.pipeline.packing.training_sample import iter_document_batches
+from longweave.pipeline.transforms.docio import ReadDocuments, write_documents
 from longweave.schemas import fs
 from longweave.schemas.document import Document, Span, make_document_id
 from longweave.schemas.packed import PackedSequence
@@ -71,7 +73,8 @@ def test_documents_round_trip_through_beam():
     with beam.Pipeline(options=PipelineOptions(IN_PROCESS)) as pipeline:
         write_documents(pipeline | beam.Create(docs), stage)
     assert fs.glob(fs.join(stage, "documents", "*.parquet"))
-    rows = sorted(iter_document_rows(stage), key=lambda r: r["id"])
+    rows = sorted((r for b in iter_document_batches(stage) for r in b.to_pylist()),
+                  key=lambda r: r["id"])
     assert [Document.from_row(r) for r in rows] == sorted(docs, key=lambda d: d.id)
     with beam.Pipeline(options=PipelineOptions(IN_PROCESS)) as pipeline:
         ids = (pipeline | ReadDocuments(stage) | beam.Map(lambda d: d.id)
@@ -103,7 +106,7 @@ def remote_pack(tmp_path_factory):
     remote = "memory://run/work"
     for stage in ("tokenizer", "tokenize"):
         upload_tree(str(workdir / stage), fs.join(remote, stage))
-    ctx = RunContext(load_recipe(recipe), remote)
+    ctx = run_context(load_recipe(recipe), remote)
     run_pack(ctx)
     return ctx, workdir
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from longweave.jobs.pack_stages import SampleSelection
+from longweave.pipeline.packing.training_sample import SampleSelection
 
 
 def sorted_prefix(items: list[tuple[float, str, int]], budget: int) -> list[str]:

@@ -1,0 +1,101 @@
+"""What a stage driver runs in, and how a stage commits.
+
+A stage writes into `<workdir>/.tmp-<stage>/`, checks its ledger (in + created = out +
+dropped), then moves the folder into place with `_SUCCESS` and `stage.json` (its hash).
+A stage is done when both exist and the hash matches the recipe: so a killed run resumes
+at the first unfinished stage, and a changed recipe re-runs exactly what it invalidates.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+
+from longweave.jobs.progress import capture_stderr, say, stage_progress
+from longweave.jobs.runner import pipeline_options
+from longweave.schemas import fs, layout
+from longweave.schemas.ledger import Ledger
+from longweave.schemas.recipe import Recipe
+
+
+@dataclass
+class RunContext:
+    """What every stage needs: the validated recipe, the work folder, extra Beam args, and
+    from the stage table each stage's hash in flow order (so drivers need not know the flow).
+    """
+
+    recipe: Recipe
+    workdir: str
+    beam_args: list[str] = field(default_factory=list)
+    verbose: bool = False
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    def stages_before(self, stage: str) -> list[str]:
+        order = list(self.hashes)
+        return order[:order.index(stage)]
+
+    def stage_dir(self, stage: str) -> str:
+        return layout.stage_folder(self.workdir, stage)
+
+    def run_beam(self, stage: str, build: Callable[[beam.Pipeline], None]) -> None:
+        options = pipeline_options(self.recipe.runner, self.beam_args,
+                                   f"longweave-{self.recipe.name}-{stage}".lower()
+                                   .replace("_", "-").replace(".", "-"), self.verbose)
+        with beam.Pipeline(options=options) as pipeline:
+            build(pipeline)
+
+    def log_path(self, stage: str) -> str | None:
+        """Where a stage's Beam/worker logs go (None: left on the terminal)."""
+        if self.verbose or not fs.is_local(self.workdir):
+            return None
+        return os.path.join(self.workdir, layout.LOGS_DIR, f"{stage}.log")
+
+
+def is_done(ctx: RunContext, stage: str) -> bool:
+    folder = ctx.stage_dir(stage)
+    marker = fs.join(folder, layout.STAGE_FILE)
+    if not (fs.exists(fs.join(folder, layout.SUCCESS)) and fs.exists(marker)):
+        return False
+    return fs.read_json(marker).get("hash") == ctx.hashes[stage]
+
+
+def commit_stage(ctx: RunContext, stage: str, body: Callable[[str], Ledger | None]) -> None:
+    """Run `body(tmp_dir)`, check its ledger, and move the folder into place atomically."""
+    tmp = fs.join(ctx.workdir, layout.TMP_PREFIX + stage)
+    fs.remove_tree(tmp)
+    start = time.monotonic()
+    log = ctx.log_path(stage)
+    try:
+        with stage_progress(stage), capture_stderr(log):
+            ledger = body(tmp)
+    except Exception:
+        if log and os.path.exists(log):
+            with open(log, encoding="utf-8", errors="replace") as handle:
+                say(f"[{stage}] end of the Beam log {log}:\n{handle.read()[-3000:]}")
+        raise
+    seconds = round(time.monotonic() - start, 2)
+    info = {"stage": stage, "hash": ctx.hashes[stage],
+            "recipe_hash": ctx.recipe.recipe_hash, "seconds": seconds}
+    if ledger is not None:
+        ledger.check()
+        fs.write_json(fs.join(tmp, layout.LEDGER_FILE), ledger.to_json())
+        fs.remove_file(fs.join(tmp, layout.COUNTS_FILE))
+    fs.write_json(fs.join(tmp, layout.STAGE_FILE), info)
+    fs.publish_folder(tmp, ctx.stage_dir(stage))
+    summary = f"[{stage}] done in {seconds:.1f}s"
+    if ledger is not None:
+        dropped = sum(ledger.dropped.values())
+        summary += f": in {ledger.records_in:,}, out {ledger.records_out:,}, dropped {dropped:,}"
+        if ledger.created:
+            summary += f", created {ledger.created:,}"
+    say(summary)
+
+
+def read_counts_ledger(stage_dir: str, stage: str) -> Ledger:
+    """The ledger of a stage from the counts its Beam job summed (`counts.json`)."""
+    pairs = fs.read_json(fs.join(stage_dir, layout.COUNTS_FILE))
+    return Ledger.from_counts(stage, [(k, int(n)) for k, n in pairs])
