@@ -158,9 +158,10 @@ def run_pack(ctx: RunContext) -> None:
 def run_report(ctx: RunContext) -> None:
     from longweave.jobs.runner import beam_args
     from longweave.pipeline.report.build import build_report
+    from longweave.pipeline.transforms.report import shard_reports_with_beam
 
     def body(tmp: str) -> None:
-        build_report(ctx.stage_dir("pack"), tmp,
-                     runner_args=beam_args(ctx.recipe.runner, ctx.beam_args))
+        build_report(ctx.stage_dir("pack"), tmp, shard_reports_with_beam(
+            beam_args(ctx.recipe.runner, ctx.beam_args)))
 
     commit_stage(ctx, "report", body)

@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from longweave.pipeline.packing.shards import read_shard
+from longweave.pipeline.packing.shards import read_shard, shard_paths
 from longweave.schemas import fs
+from longweave.schemas.layout import bucket_of_shard
 from longweave.schemas.packed import PAD_DOC_ID
 
 INDEX_FILE = "index.json"
@@ -208,19 +209,6 @@ def iter_shard_samples(table: pa.Table, include_padding: bool, extra: bool
                             sources[row], include_padding, extra)
 
 
-def shard_paths(out_dir: str) -> list[tuple[int, str]]:
-    """(bucket, relative path) of every shard, in the manifest's order when there is one."""
-    manifest_path = fs.join(out_dir, "manifest.json")
-    if fs.exists(manifest_path):
-        return [(int(s["bucket"]), s["path"]) for s in fs.read_json(manifest_path)["shards"]]
-    found = []
-    for path in fs.glob(fs.join(out_dir, "*", "shard-*.arrow")):
-        bucket, name = path.replace("\\", "/").split("/")[-2:]
-        if bucket.isdigit():
-            found.append((int(bucket), f"{bucket}/{name}"))
-    return sorted(found, key=lambda item: (item[0], item[1]))
-
-
 def export_mds(out_dir: str, dest: str, compression: str | None = None,
                size_limit: int = DEFAULT_SIZE_LIMIT, hashes: tuple[str, ...] = ("sha1",),
                include_padding: bool = False, extra: bool = False) -> dict[int, dict[str, Any]]:
@@ -236,7 +224,8 @@ def export_mds(out_dir: str, dest: str, compression: str | None = None,
     columns = dict(PROLONG_COLUMNS, **(EXTRA_COLUMNS if extra else {}))
     writers: dict[int, MdsWriter] = {}
     summary: dict[int, dict[str, Any]] = {}
-    for bucket, relpath in shards:
+    for relpath in shards:
+        bucket = bucket_of_shard(relpath)
         writer = writers.setdefault(bucket, MdsWriter(
             fs.join(dest, str(bucket)), columns, compression, tuple(hashes), size_limit))
         counts = summary.setdefault(bucket, {"rows": 0, "tokens": 0})

@@ -11,12 +11,9 @@ import numpy as np
 import pyarrow as pa
 
 from longweave.pipeline.packing.bestfit import position_ids
-from longweave.schemas import fs
-from longweave.schemas.packed import PAD_DOC_ID, PackedSequence, ShardEntry, packed_schema
-
-
-def shard_relpath(bucket: int, index: int) -> str:
-    return f"{bucket}/shard-{index:05d}.arrow"
+from longweave.schemas import fs, layout
+from longweave.schemas.layout import shard_relpath
+from longweave.schemas.packed import PAD_DOC_ID, Manifest, PackedSequence, ShardEntry, packed_schema
 
 
 def encode_shard(rows: list[PackedSequence], loss_mask: bool, position_ids: bool,
@@ -54,6 +51,17 @@ def write_shard(out_dir: str, bucket: int, index: int, rows: list[PackedSequence
         bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
         segments=sum(len(r.doc_ids) - (r.doc_ids[-1] == PAD_DOC_ID) for r in rows),
         pad_tokens=pad)
+
+
+def shard_paths(out_dir: str) -> list[str]:
+    """Shard files relative to `out_dir` (`<bucket>/shard-XXXXX.arrow`): the manifest's list
+    (sorted by bucket, then path) or, in a folder without one, what is there in that order."""
+    if Manifest.exists(out_dir):
+        return [shard.path for shard in Manifest.read(out_dir).shards]
+    pattern = fs.join(out_dir, "*", "shard-*" + layout.SHARD_SUFFIX)
+    found = ["/".join(path.replace("\\", "/").split("/")[-2:]) for path in fs.glob(pattern)]
+    return sorted((p for p in found if p.split("/")[0].isdigit()),
+                  key=lambda p: (layout.bucket_of_shard(p), p))
 
 
 def read_shard(path: str) -> pa.Table:

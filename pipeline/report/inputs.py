@@ -14,33 +14,17 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tokenizers import Tokenizer
 
-from longweave.schemas import fs
+from longweave.schemas import fs, layout
 from longweave.schemas.packed import PAD_DOC_ID, SEGMENT_INDEX_SCHEMA
-
-MANIFEST_FILE = "manifest.json"
-TOKENIZER_FILE = "tokenizer.json"
-DOCS_DIR = "docs"
-
-
-def shard_paths(out_dir: str) -> list[str]:
-    """Shard files relative to `out_dir` (`<bucket>/shard-XXXXX.arrow`), sorted by bucket."""
-    found = fs.glob(fs.join(out_dir, "*", "shard-*.arrow"))
-    rel = [path[len(out_dir.rstrip("/")) + 1:] for path in found]
-    return sorted(rel, key=lambda p: (int(p.split("/")[0]) if p.split("/")[0].isdigit() else 0, p))
-
-
-def read_shard(out_dir: str, rel_path: str) -> pa.Table:
-    """One shard (Arrow IPC file format) as a table."""
-    data = fs.read_bytes(fs.join(out_dir, rel_path))
-    with pa.ipc.open_file(pa.BufferReader(data)) as reader:
-        return reader.read_all()
+from longweave.schemas.tokenizer_file import load_tokenizer
 
 
 def read_segment_index(out_dir: str) -> pl.DataFrame:
     """All rows of `docs/part-*.parquet`; an empty frame with the schema when there are none."""
     tables = [pq.read_table(io.BytesIO(fs.read_bytes(path)))
-              for path in fs.glob(fs.join(out_dir, DOCS_DIR, "part-*.parquet"))]
+              for path in fs.glob(fs.join(out_dir, layout.INDEX_DIR, "part-*.parquet"))]
     if not tables:
         return pl.from_arrow(SEGMENT_INDEX_SCHEMA.empty_table())
     table = pa.concat_tables([t.select(SEGMENT_INDEX_SCHEMA.names).cast(SEGMENT_INDEX_SCHEMA)
@@ -49,19 +33,10 @@ def read_segment_index(out_dir: str) -> pl.DataFrame:
     return pl.from_arrow(table).unique(subset="segment_id", keep="first", maintain_order=True)
 
 
-def read_manifest(out_dir: str) -> dict[str, Any]:
-    path = fs.join(out_dir, MANIFEST_FILE)
-    return fs.read_json(path) if fs.exists(path) else {}
-
-
-def load_tokenizer(out_dir: str) -> Any | None:
+def output_tokenizer(out_dir: str) -> Tokenizer | None:
     """The run's tokenizer, or None when the output has none (the report then skips text)."""
-    path = fs.join(out_dir, TOKENIZER_FILE)
-    if not fs.exists(path):
-        return None
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_str(fs.read_bytes(path).decode("utf-8"))
+    path = fs.join(out_dir, layout.TOKENIZER_FILE)
+    return load_tokenizer(path) if fs.exists(path) else None
 
 
 @dataclass

@@ -13,11 +13,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from longweave.pipeline.packing.shards import read_shard
 from longweave.pipeline.report import dependency as stats_dependency
 from longweave.pipeline.report import diversity as stats_diversity
 from longweave.pipeline.report import lengths as stats_lengths
-from longweave.pipeline.report.inputs import ShardSegments, flatten_shard, read_shard
+from longweave.pipeline.report.inputs import ShardSegments, flatten_shard
 from longweave.pipeline.report.numbers import ratio, rnd
+from longweave.schemas import fs
 
 SAMPLE_TOKENS = 1 << 21  # tokens of sampled rows per shard for the text measures
 
@@ -41,7 +43,7 @@ def report_name(rel_path: str) -> str:
 def shard_stats(out_dir: str, rel_path: str, index: pl.DataFrame, doc_lengths: pl.DataFrame,
                 tokenizer: Any | None, sample_tokens: int = SAMPLE_TOKENS) -> ShardResult:
     """Read one shard and compute its statistics (see `compute_shard_stats`)."""
-    shard = flatten_shard(rel_path, read_shard(out_dir, rel_path), index)
+    shard = flatten_shard(rel_path, read_shard(fs.join(out_dir, rel_path)), index)
     return compute_shard_stats(shard, doc_lengths, tokenizer, sample_tokens)
 
 

@@ -21,7 +21,7 @@ from longweave.pipeline.exports.mds import (
 from longweave.pipeline.packing.bestfit import PackOptions, pack_segments
 from longweave.pipeline.packing.segments import Segment
 from longweave.pipeline.packing.shards import read_shard, write_shard
-from longweave.schemas.packed import PAD_DOC_ID
+from longweave.schemas.packed import PAD_DOC_ID, Manifest
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 MODULES = ["json/decoder.py", "json/encoder.py", "json/scanner.py", "json/tool.py",
@@ -51,8 +51,8 @@ def build_output(out: Path) -> list[str]:
     half = len(rows) // 2
     entries = [write_shard(str(out), BUCKET, i, part, True, False, "zstd")
                for i, part in enumerate((rows[:half], rows[half:]))]
-    manifest = {"shards": [{"path": e.path, "bucket": e.bucket} for e in entries]}
-    (out / "manifest.json").write_text(json.dumps(manifest))
+    Manifest(recipe_name="mds-test", recipe_hash="-", tokenizer_hash="-", buckets=[BUCKET],
+             shards=entries).write(str(out))
     return [e.path for e in entries]
 
 

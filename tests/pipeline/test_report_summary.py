@@ -46,7 +46,7 @@ def test_pooled_diversity_and_length(report):
 def test_corpus_measures_count_each_document_once(report):
     _, _, summary = report
     assert summary["totals"]["documents"] == 8  # A B C E L G G2 F
-    assert summary["quality"]["books"]["score"]["n"] == 2
+    assert summary["quality"]["books"]["filter_score"]["n"] == 2
     # the index weighs A by its 2 copies: 10 packed tokens of "Austen"
     assert summary["diversity"]["entropy"]["tools"]["distinct"] == 2
     assert summary["length"]["dependency_distance"]["code"]["n"] == 2
@@ -99,9 +99,10 @@ def test_waterfall_reports_unbalanced_and_gaps():
 
 def test_beam_variant_writes_the_same_json(report, tmp_path):
     out, report_dir, _ = report
-    beam_dir = build_report(str(out), str(tmp_path / "beam"),
-                            runner_args=["--runner=DirectRunner",
-                                         "--direct_running_mode=in_memory"])
+    from longweave.pipeline.transforms.report import shard_reports_with_beam
+
+    beam_dir = build_report(str(out), str(tmp_path / "beam"), shard_reports_with_beam(
+        ["--runner=DirectRunner", "--direct_running_mode=in_memory"]))
     for name in ("summary.json", "shards/8-shard-00000.json", "shards/8-shard-00001.json",
                  "shards/16-shard-00000.json"):
         assert (tmp_path / "beam" / name).read_bytes() == (out / "report" / name).read_bytes()
