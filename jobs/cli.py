@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "publish":
             from longweave.pipeline.exports.publish import publish
 
-            print(publish(args.out, args.repo_id, private=args.private, folder=args.folder))
+            print(publish(args.out, args.repo_id, private=args.private, folder=args.folder,
+                          say=say))
             return 0
         if args.command == "export-mds":
             from longweave.pipeline.exports.mds import export_mds

@@ -15,18 +15,19 @@ import json
 import os
 import re
 import shutil
+import sys
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from longweave.jobs.progress import say
 from longweave.schemas import fs
+from longweave.schemas.meta import license_of
 
 MARKER = ".longweave-publish"
-LICENSE_KEYS = ("license", "licence", "license_id", "license_expression", "spdx", "rights")
 # License ids the Hub knows, and the spellings metadata uses for them. Ambiguous names
 # ("BSD License", "Apache Software License") stay `other`: a card must not guess a version.
 HUB_LICENSES = frozenset({
@@ -66,8 +67,7 @@ def document_licenses(index_rows: list[dict]) -> dict[tuple[str, str], int]:
         if row["doc_id"] in seen:
             continue
         meta = json.loads(row.get("meta") or "{}")
-        value = next((str(meta[k]).strip() for k in LICENSE_KEYS
-                      if isinstance(meta.get(k), str | int) and str(meta[k]).strip()), UNKNOWN)
+        value = license_of(meta) or UNKNOWN  # readers store any license field as `license`
         seen[row["doc_id"]] = (row["source"], value)
     return dict(sorted(Counter(seen.values()).items()))
 
@@ -272,11 +272,16 @@ def _token(token: str | None) -> str | None:
     return get_token()
 
 
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def publish(out_dir: str, repo_id: str, private: bool = False, folder: str | None = None,
-            token: str | None = None) -> str:
+            token: str | None = None, say: Callable[[str], None] = _to_stderr) -> str:
     """Write the dataset folder; upload it when a token and the Hub are reachable.
 
-    Returns the dataset's Hub URL when uploaded, else the local folder.
+    Returns the dataset's Hub URL when uploaded, else the local folder; `say` gets the
+    one line that tells the user which of the two happened (the CLI's progress line).
     """
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id):
         raise ValueError(f"publish: --repo-id must be ORG/NAME, not {repo_id!r}")

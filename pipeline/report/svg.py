@@ -1,21 +1,26 @@
 """Inline SVG charts for report.html, drawn in Python so the page needs no network or JS.
 
-Every chart is a plain string; data marks carry `class="mark"` and a `<title>` tooltip so a
-reader can hover for the exact value and a test can count them.
+Every chart is `Markup`: the templates insert it unescaped, which is safe because every text
+drawn here (labels, tooltips, aria-label - source names included) goes through `escape`. Data
+marks carry `class="mark"` and a `<title>` tooltip so a reader can hover for the exact value
+and a test can count them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
+from typing import Any
+
+from markupsafe import Markup
 
 PALETTE = ("#3b6ea5", "#d1793b", "#4e9a5b", "#b0474f", "#7b5ea7", "#8c6d46", "#c45a9c",
            "#6b7b8c")
 FONT = 'font-family="system-ui, sans-serif" font-size="11"'
 
 
-def human(value: float) -> str:
+def human(value: float | None) -> str:
     """12345 -> 12.3K; keeps small numbers and ratios readable."""
     if value is None:
         return "n/a"
@@ -26,10 +31,11 @@ def human(value: float) -> str:
     return f"{value:.3g}" if not value.is_integer() else str(int(value))
 
 
-def _svg(width: int, height: int, body: list[str], label: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape(label)}">' + "".join(body) + "</svg>")
+def _svg(width: int, height: int, body: list[str], label: str) -> Markup:
+    """The one place a chart becomes Markup; `body` holds only escaped text."""
+    return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
+                  f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+                  f'aria-label="{escape(label)}">' + "".join(body) + "</svg>")
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "") -> str:
@@ -42,13 +48,13 @@ def _rect(x: float, y: float, w: float, h: float, color: str, tip: str) -> str:
             f'height="{max(h, 0.0):.1f}" fill="{color}"><title>{escape(tip)}</title></rect>')
 
 
-def empty_chart(label: str, width: int = 420, height: int = 60) -> str:
+def empty_chart(label: str, width: int = 420, height: int = 60) -> Markup:
     return _svg(width, height, [_text(width / 2, height / 2, f"no data: {label}", "middle",
                                       'fill="#888"')], label)
 
 
 def histogram(edges: Sequence[float], counts: Sequence[float], label: str,
-              log_edges: bool = True, width: int = 420, height: int = 170) -> str:
+              log_edges: bool = True, width: int = 420, height: int = 170) -> Markup:
     """Vertical bars, one per bin; bins labelled by their lower edge."""
     if not counts or not any(counts):
         return empty_chart(label, width)
@@ -74,7 +80,8 @@ def histogram(edges: Sequence[float], counts: Sequence[float], label: str,
 
 
 def hbars(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[str], label: str,
-          max_value: float | None = None, width: int = 460, fmt=human) -> str:
+          max_value: float | None = None, width: int = 460,
+          fmt: Callable[[float | None], str] = human) -> Markup:
     """Horizontal bars, one group per row and one bar per series (e.g. target vs actual)."""
     values = [v for _, vals in rows for v in vals if v is not None]
     if not values or not any(values):
@@ -102,7 +109,20 @@ def hbars(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[str], la
     return _svg(width, height, body, label)
 
 
-def waterfall(steps: Sequence[dict], label: str, width: int = 640) -> str:
+def shares_chart(block: dict[str, Any], label: str) -> Markup:
+    """A report `shares` block ({"share": {name: share}}) as bars on a fixed 0-1 scale."""
+    return hbars([(name, [share]) for name, share in block["share"].items()], ["share"], label,
+                 max_value=1.0)
+
+
+def mixture_chart(sources: dict[str, dict[str, Any]], label: str) -> Markup:
+    """Target vs actual token share per source, scaled to the largest of either."""
+    rows = [(source, [v["target"], v["actual"]]) for source, v in sources.items()]
+    return hbars(rows, ["target", "actual"], label,
+                 max_value=max([1e-9, *(x for _, vals in rows for x in vals)]))
+
+
+def waterfall(steps: Sequence[dict], label: str, width: int = 640) -> Markup:
     """Floating bars: totals (stage in/out) from zero, drops hanging down, creations up."""
     if not steps:
         return empty_chart(label, width)
@@ -130,7 +150,7 @@ def waterfall(steps: Sequence[dict], label: str, width: int = 640) -> str:
     return _svg(width, height, body, label)
 
 
-def triangle(rows: dict[str, dict], label: str, size: int = 300) -> str:
+def triangle(rows: dict[str, dict], label: str, size: int = 300) -> Markup:
     """One polygon per source on three 0-1 axes: quality (top), diversity, length.
 
     A missing corner (no quality signal in meta) is drawn at 0 and said in the tooltip.
