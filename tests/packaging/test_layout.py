@@ -4,9 +4,9 @@ top-level folders; nothing a user's own files are called can shadow it."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
@@ -24,6 +24,7 @@ HOSTILE = {  # a user's training repository with files named like ours and the s
 
 
 def declared_packages() -> list[str]:
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11")
     config = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert config["package-dir"] == {"longweave": "."}
     return config["packages"]
@@ -74,8 +75,12 @@ def test_the_old_top_level_names_are_not_installed(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_wheel_holds_only_longweave(tmp_path: Path) -> None:
+    # built from a copy: an in-tree build would leave build/ (and stale files) in the clone
+    source = tmp_path / "src"
+    shutil.copytree(PROJECT_ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", "venv", ".git", "build", "*.egg-info", "__pycache__", "longweave-work"))
     result = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                   "-q", "-w", str(tmp_path), str(PROJECT_ROOT)], tmp_path)
+                   "-q", "-w", str(tmp_path), str(source)], tmp_path)
     assert result.returncode == 0, result.stderr
     (wheel,) = tmp_path.glob("longweave-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
