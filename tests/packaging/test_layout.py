@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT_ROOT
 
 FOLDERS = ("schemas", "sources", "filters", "synth", "pipeline", "jobs", "recipes")
