@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.schemas.seeded import keyed_rng, stable_hash
 from longweave.synth.grouping import Group, Sketch
-from longweave.synth.textutil import keyed_rng, stable_hash
 
 CONTEXT_OVERFILL = 1.3  # pools get this much more estimated text than the bucket holds
 

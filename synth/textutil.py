@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import random
 import re
 from bisect import bisect_right
 from collections import Counter
@@ -25,19 +23,6 @@ said self def return import none true false class elif else pass raise try excep
 lambda yield assert global nonlocal del with print str int len list dict set tuple object
 args kwargs init name value type data file path line text none
 """.split())
-
-
-def keyed_rng(seed: int, *keys: object) -> random.Random:
-    """A private `random.Random` seeded from (seed, keys): same keys, same draws, no globals."""
-    material = ":".join([str(seed), *(str(k) for k in keys)]).encode()
-    digest = hashlib.blake2b(material, digest_size=8).digest()
-    return random.Random(int.from_bytes(digest, "big"))
-
-
-def stable_hash(*keys: object, size: int = 12) -> str:
-    """Hex digest of the keys; used for job ids and deterministic orderings."""
-    material = "\x00".join(str(k) for k in keys).encode()
-    return hashlib.blake2b(material, digest_size=size).hexdigest()
 
 
 def term_counts(text: str) -> Counter[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from longweave.schemas.seeded import keyed_rng
 from longweave.synth.generators.base import GenerationError, Generator, QuestionAnswer
-from longweave.synth.textutil import keyed_rng
 
 _TOKEN = re.compile(r"\S+")
 _CUE_WORDS = 4
