@@ -11,13 +11,20 @@ and its peak resident memory above the process's starting size are its own. Scor
 pair precision / recall / F1 over the clusters.
 
     python benchmarks/bench_dedup.py --size-mb 10
-(datatrove + spacy, datasketch, rensa: benchmark-only dependencies.)
+(datatrove + spacy, rensa: benchmark-only dependencies, `pip install -e ".[bench]"`; a
+peer that is not installed is skipped with a note.)
+
+    python benchmarks/bench_dedup.py --components 1000000
+times connected components of a candidate-duplicate graph (string ids, heavy-tailed
+cluster sizes) with longweave's union-find against networkx and scipy.sparse.csgraph.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import importlib.util
 import io
 import json
 import multiprocessing
@@ -296,6 +303,17 @@ TOOLS: dict[str, Callable[[Path, Path, MinHashParams], list[int]]] = {
     "datasketch": run_datasketch,
     "rensa": run_rensa,
 }
+NEEDS: dict[str, tuple[str, ...]] = {"datatrove": ("datatrove", "spacy"),
+                                     "datasketch": ("datasketch",), "rensa": ("rensa",)}
+
+
+def installed(name: str) -> bool:
+    """Whether a tool's modules import here (peers are optional: the `bench` extra)."""
+    missing = [m for m in NEEDS.get(name, ()) if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"{name:<11} skipped: {', '.join(missing)} not installed "
+              "(pip install -e \".[bench]\")", flush=True)
+    return not missing
 
 
 # --- measurement -----------------------------------------------------------------------
@@ -348,7 +366,11 @@ def main() -> None:
                         help="comma-separated subset of " + ",".join(TOOLS))
     parser.add_argument("--beam", action="store_true",
                         help="also time the Beam Dedupe transform on the DirectRunner")
+    parser.add_argument("--components", type=int, metavar="EDGES",
+                        help="only time connected components on a graph of EDGES edges")
     args = parser.parse_args()
+    if args.components:
+        return time_components(args.components)
     params = MinHashParams.create(threshold=0.8, num_perm=128)
     docs, truth = build_set(args.size_mb, params)
     megabytes = sum(len(d.encode()) for d in docs) / 1e6
@@ -363,7 +385,7 @@ def main() -> None:
         if not args.beam:
             del docs
         results = {name: measure(name, source, params, truth, megabytes)
-                   for name in args.tools.split(",")}
+                   for name in args.tools.split(",") if installed(name)}
     report(results)
     if args.beam:
         run_beam(docs, megabytes)
@@ -404,6 +426,75 @@ def run_beam(docs: list[str], megabytes: float) -> None:
     wall = time.perf_counter() - start
     print(f"longweave Beam DirectRunner end-to-end: {wall:.1f} s wall, "
           f"{megabytes / wall:.2f} MB/s")
+
+
+# --- connected components: union-find against the graph libraries ----------------------
+
+def candidate_graph(n_edges: int, seed: int = 0) -> list[tuple[str, str]]:
+    """`(high, low)` edges between 32-hex-digit ids, as dedupe's candidate graph has them:
+    many small clusters and a few huge ones (Pareto sizes, capped at 5000), each a random
+    tree, all edges shuffled."""
+    rng = random.Random(seed)
+    edges: list[tuple[str, str]] = []
+    node = 0
+    while len(edges) < n_edges:
+        size = min(int(rng.paretovariate(1.2)) + 1, 5000)
+        ids = [hashlib.blake2b(str(node + i).encode(), digest_size=16).hexdigest()
+               for i in range(size)]
+        node += size
+        for i in range(1, size):
+            a, b = ids[i], ids[rng.randrange(i)]
+            edges.append((a, b) if a > b else (b, a))
+    del edges[n_edges:]
+    rng.shuffle(edges)
+    return edges
+
+
+def networkx_labels(edges: list[tuple[str, str]]) -> dict[str, str]:
+    import networkx as nx
+
+    graph = nx.Graph(edges)
+    return dict(sorted((node, min(part)) for part in nx.connected_components(graph)
+                       for node in part))
+
+
+def scipy_labels(edges: list[tuple[str, str]]) -> dict[str, str]:
+    """csgraph on integer ids; the string <-> integer mapping is part of the job."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    index: dict[str, int] = {}
+    ends = np.fromiter((index.setdefault(x, len(index)) for e in edges for x in e),
+                       dtype=np.int64, count=2 * len(edges)).reshape(-1, 2)
+    n = len(index)
+    graph = coo_matrix((np.ones(len(ends), dtype=np.int8), (ends[:, 0], ends[:, 1])), (n, n))
+    count, component = connected_components(graph, directed=False)
+    names = np.array(list(index))
+    order = np.argsort(names)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    smallest = np.full(count, n, dtype=np.int64)
+    np.minimum.at(smallest, component, rank)
+    roots = names[order[smallest]][component]
+    return dict(sorted(zip(names.tolist(), roots.tolist(), strict=True)))
+
+
+def time_components(n_edges: int) -> None:
+    edges = candidate_graph(n_edges)
+    nodes = len({x for e in edges for x in e})
+    print(f"{len(edges)} edges, {nodes} nodes (32-hex-digit ids)")
+    labels = None
+    for name, run in (("union-find", union_find), ("scipy", scipy_labels),
+                      ("networkx", networkx_labels)):
+        if name != "union-find" and importlib.util.find_spec(name) is None:
+            print(f"{name:<11} skipped: not installed")
+            continue
+        start = time.process_time()
+        got = run(edges)
+        cpu = time.process_time() - start
+        assert labels is None or got == labels, f"{name} disagrees with union-find"
+        labels = got
+        print(f"{name:<11} {cpu:6.2f} s CPU  {len(set(got.values()))} components", flush=True)
 
 
 if __name__ == "__main__":

@@ -44,11 +44,9 @@ def _read_all(reader, source: str, paths: list[str], options) -> list[Document]:
 
 def real_corpus() -> dict[str, list[Document]]:
     """Books, standard-library repositories and agent sessions, as the collect stage reads them."""
-    from longweave.sources.books.options import BookOptions
+    from longweave.schemas.recipe_sources import BookOptions, RepoOptions, TrajectoryOptions
     from longweave.sources.books.reader import BookReader
-    from longweave.sources.repos.options import RepoOptions
     from longweave.sources.repos.reader import RepoReader
-    from longweave.sources.trajectories.options import TrajectoryOptions
     from longweave.sources.trajectories.reader import TrajectoryReader
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])

@@ -35,7 +35,8 @@ from pathlib import Path
 import networkx as nx
 
 from longweave.schemas.document import Document
-from longweave.sources.repos import RepoOptions, RepoReader
+from longweave.schemas.recipe_sources import RepoOptions
+from longweave.sources.repos import RepoReader
 
 STDLIB_PACKAGES = ("email", "json", "importlib", "xml", "http", "asyncio", "concurrent",
                    "logging", "unittest", "multiprocessing", "urllib", "sqlite3", "tomllib")

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from longweave.schemas.document import Document, Span
+from longweave.schemas.spans import CHAPTER, FILE, TURN, window_label
 
-CHUNK_PREFIXES: tuple[str, ...] = ("chapter:", "file:", "turn:")
+CHUNK_PREFIXES: tuple[str, ...] = (CHAPTER, FILE, TURN)  # natural units, in preference order
 
 
 def chunk_spans(doc: Document, window_chars: int) -> list[Span]:
@@ -35,7 +36,7 @@ def windows(text: str, size: int) -> list[Span]:
             newline = text.rfind("\n", start + size // 2, end)
             if newline != -1:
                 end = newline + 1
-        out.append(Span(start, end, f"window:{len(out)}"))
+        out.append(Span(start, end, window_label(len(out))))
         start = end
     return out
 

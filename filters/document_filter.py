@@ -1,14 +1,15 @@
 """The filter stage's per-document logic: quality per chunk, language, redaction.
 
 `DocumentFilter(config)(doc)` returns the (possibly trimmed and redacted) Document or a
-`Drop` whose reason is `filtered:<rule>`. The Beam shell only calls it.
+`Drop` whose reason is `filtered:<rule>`. The Beam shell only calls it. What the filter
+measures goes to its own namespace, `meta["filter"]` (see `longweave.schemas.meta`); the
+reader's keys (a book's own quality signals and declared language) pass through untouched.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from typing import Any
 
 from longweave.filters.chunks import chunk_spans, remove_chunks
 from longweave.filters.language import LanguageIdentifier
@@ -16,6 +17,7 @@ from longweave.filters.pii import redact_document
 from longweave.filters.quality import Failure, code_failure, prose_failure, trajectory_failure
 from longweave.schemas.document import Document, Span
 from longweave.schemas.ledger import Drop
+from longweave.schemas.meta import FILTER, ChunkQuality, with_stage_keys
 from longweave.schemas.recipe_filters import FilterConfig, KindRules
 
 CODE_KINDS = frozenset({"repo"})
@@ -41,7 +43,6 @@ class DocumentFilter:
         if len(doc.text) < self.config.min_chars:
             return _drop(doc, ("min_chars",
                                f"{len(doc.text)} chars < min_chars {self.config.min_chars}"))
-        doc = replace(doc, meta=dict(doc.meta))  # never mutate the caller's record
         rules = self.config.kinds.get(doc.kind)
         if rules is not None:
             if rules.trajectory is not None:
@@ -54,7 +55,7 @@ class DocumentFilter:
             doc = judged
         if self.config.language_id and doc.kind not in CODE_KINDS:
             guess = self.language.classify(doc.text)
-            doc.meta.update(guess.to_meta())
+            doc = replace(doc, meta=with_stage_keys(doc.meta, FILTER, **guess.to_meta()))
             allowed = rules.languages if rules is not None else []
             if allowed and guess.language not in allowed:
                 return _drop(doc, ("language", f"{guess.language} ({guess.score:.2f}) not in "
@@ -76,8 +77,8 @@ def chunk_failure(text: str, rules: KindRules) -> Failure | None:
 def judge_chunks(doc: Document, rules: KindRules) -> Document | Drop:
     """Score every chunk; drop the document or cut out its bad chunks, as the recipe says.
 
-    The quality score (share of text in passing chunks) goes to `meta["quality"]`; the
-    keep policy of dedupe prefers higher scores.
+    The quality score (share of text in passing chunks) goes to `meta["filter"]["quality"]`;
+    the keep policy of dedupe prefers higher scores.
     """
     if rules.code is None and rules.prose is None:
         return doc
@@ -92,7 +93,7 @@ def judge_chunks(doc: Document, rules: KindRules) -> Document | Drop:
     for chunk, (rule, _) in bad:
         bad_chars[rule] += chunk.end - chunk.start
     bad_share = sum(bad_chars.values()) / judged_chars
-    quality: dict[str, Any] = {
+    quality: ChunkQuality = {
         "score": round(1.0 - bad_share, 4), "chunks": len(chunks), "bad_chunks": len(bad),
         "failed": dict(sorted(Counter(rule for _, (rule, _) in bad).items())),
     }
@@ -104,9 +105,7 @@ def judge_chunks(doc: Document, rules: KindRules) -> Document | Drop:
         removed = [chunk for chunk, _ in bad]
         quality["removed"] = [c.label for c in removed[:MAX_LISTED_CHUNKS]]
         doc = remove_chunks(doc, removed)
-    meta = dict(doc.meta)
-    meta["quality"] = quality
-    return replace(doc, meta=meta)
+    return replace(doc, meta=with_stage_keys(doc.meta, FILTER, quality=quality))
 
 
 def _drop(doc: Document, failure: Failure) -> Drop:

@@ -1,4 +1,5 @@
-"""Exact dedup and the keep policy shared by exact and near-duplicate clusters."""
+"""Exact dedup (whole texts and repeated repository files) and the keep policy shared by
+exact and near-duplicate clusters."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from longweave.filters.chunks import remove_chunks
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
 
@@ -81,11 +83,35 @@ def file_fingerprints(doc: Document) -> list[tuple[str, str]]:
     return out
 
 
+def file_copies(doc: Document) -> list[tuple[str, tuple[str, str]]]:
+    """`(content hash, (doc id, span label))` per file of a repo document (others: none)."""
+    if doc.kind != "repo":
+        return []
+    return [(digest, (doc.id, label)) for digest, label in file_fingerprints(doc)]
+
+
+def copies_to_cut(copies: Iterable[tuple[str, str]]) -> list[tuple[str, tuple[str, str]]]:
+    """`(doc id, (span label, keeper doc id))` for every copy of one file content but the
+    first by (doc id, label); a document never cuts a file from itself."""
+    ordered = sorted(set(copies))
+    keeper = ordered[0][0]
+    return [(doc_id, (label, keeper)) for doc_id, label in ordered[1:] if doc_id != keeper]
+
+
+def cut_files(docs: Iterable[Document], cuts: Iterable[tuple[str, str]]
+              ) -> list[Document | Drop]:
+    """The documents with the `(label, keeper)` cuts applied (see `drop_files`)."""
+    docs, cuts = list(docs), list(cuts)
+    if not cuts:
+        return docs
+    labels = [label for label, _ in cuts]
+    keepers = [keeper for _, keeper in cuts]
+    return [drop_files(doc, labels, keepers) for doc in docs]
+
+
 def drop_files(doc: Document, labels: Iterable[str], kept_in: Iterable[str]) -> Document | Drop:
     """`doc` without the `file:` spans in `labels` (copies kept elsewhere), or a drop if
     nothing of it is left."""
-    from longweave.filters.chunks import remove_chunks
-
     gone = set(labels)
     removed = [s for s in doc.spans_with_prefix("file:") if s.label in gone]
     left = [s for s in doc.spans_with_prefix("file:") if s.label not in gone]

@@ -1,10 +1,17 @@
-"""MinHash signatures, LSH band keys and exact Jaccard, vectorised with numpy.
+"""The one MinHash: shingle hashes, signatures, LSH band keys and Jaccard, vectorised with numpy.
+
+Every near-duplicate measure in longweave goes through here, each with its own
+`MinHashParams`: dedupe (word 5-grams, 128 permutations, FP/FN-optimal bands), synthesis
+grouping (word 3-grams for ICP neighbours) and the report (token-id 5-grams of packed
+segments, 8 x 8 bands). One hash family means one set of tests for all three.
 
 Speed comes from never touching a word or a permutation in Python:
 - words are found and hashed over the whole text at once: code points -> a `\\w` lookup
   table -> per-character terms weighted by their position inside the word -> one
   `add.reduceat` per text -> a 64-bit finaliser (murmur3 fmix64);
-- n-grams are a weighted sum of shifted word-hash arrays, finalised to 32 bits;
+- token ids (and characters) are finalised to 64 bits one by one, with no text involved;
+- n-grams are a weighted sum of shifted unit-hash arrays (words, characters or token
+  ids), finalised to 32 bits;
 - the permutations are the multiply-add family `a * x + b mod 2^32` (a odd: a bijection
   of 32-bit values), one uint32 `(shingles x permutations)` matrix per block of shingles,
   minimum over the block. uint32 wraps for free and runs in SIMD lanes; no Mersenne
@@ -14,9 +21,10 @@ Speed comes from never touching a word or a permutation in Python:
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import xxhash
@@ -30,12 +38,15 @@ _WINDOW = 1 << 20  # characters hashed at once: bounds memory for multi-million-
 _POSITIONS = 64  # distinct position weights inside a word (a power of two; longer words
 # reuse them)
 
+Shingle = Literal["word", "char", "token"]  # token: the source is an array of token ids
+Member = TypeVar("Member", bound=Hashable)
+
 
 @dataclass(frozen=True)
 class MinHashParams:
     """Everything that must match between two runs for their signatures to compare."""
 
-    shingle: Literal["word", "char"] = "word"
+    shingle: Shingle = "word"
     ngram: int = 5
     num_perm: int = 128
     threshold: float = 0.8
@@ -44,7 +55,7 @@ class MinHashParams:
     seed: int = 0
 
     @classmethod
-    def create(cls, shingle: Literal["word", "char"] = "word", ngram: int = 5,
+    def create(cls, shingle: Shingle = "word", ngram: int = 5,
                num_perm: int = 128, threshold: float = 0.8, bands: int | None = None,
                rows: int | None = None, seed: int = 0) -> MinHashParams:
         """Params with bands x rows from the FP/FN optimum when not given."""
@@ -172,17 +183,29 @@ def _ngram_hashes(units: np.ndarray, ngram: int) -> np.ndarray:
     return (_fmix64(combined) >> np.uint64(32)).astype(np.uint32)
 
 
-def shingle_hashes(text: str, shingle: Literal["word", "char"], ngram: int) -> np.ndarray:
-    """uint32 hashes of the word or character n-grams of normalised (lower-case) text.
+def _unit_hashes(values: np.ndarray) -> np.ndarray:
+    """64-bit hashes of integer units (code points, token ids), one each."""
+    return _fmix64(np.asarray(values).astype(np.uint64) + _GOLDEN)
 
-    Words are `\\w+` runs; characters are taken after collapsing whitespace. Text shorter
-    than one n-gram is one shingle; text without any unit has none.
+
+def shingle_hashes(source: str | np.ndarray, shingle: Shingle, ngram: int) -> np.ndarray:
+    """uint32 hashes of the n-grams of `source`: words or characters of normalised
+    (lower-case) text, or token ids of an integer array (`shingle="token"`).
+
+    Words are `\\w+` runs; characters are taken after collapsing whitespace. A source
+    shorter than one n-gram is one shingle; a source without any unit has none.
     """
+    if shingle == "token":
+        return _ngram_hashes(_unit_hashes(source), ngram)
     if shingle == "word":
-        return _ngram_hashes(word_hashes(text), ngram)
-    normal = _SPACE.sub(" ", text).strip()
-    units = _fmix64(_code_points(normal).astype(np.uint64) + _GOLDEN)
-    return _ngram_hashes(units, ngram)
+        return _ngram_hashes(word_hashes(source), ngram)
+    normal = _SPACE.sub(" ", source).strip()
+    return _ngram_hashes(_unit_hashes(_code_points(normal)), ngram)
+
+
+@lru_cache(maxsize=16)
+def _all_permutations(params: MinHashParams) -> tuple[np.ndarray, np.ndarray]:
+    return params.permutations()
 
 
 def signature(hashes: np.ndarray, params: MinHashParams,
@@ -194,7 +217,7 @@ def signature(hashes: np.ndarray, params: MinHashParams,
     row) and the minimum (along a row) run over contiguous memory. An empty set gets
     all-max values; it never collides with a real signature by chance.
     """
-    a, b = perms if perms is not None else params.permutations()
+    a, b = perms if perms is not None else _all_permutations(params)
     values = np.asarray(hashes, dtype=np.uint32)
     out = np.full(len(a), MAX_HASH, dtype=np.uint32)
     step = max(1, _BLOCK_VALUES // max(1, len(a)))
@@ -217,9 +240,28 @@ def band_keys(sig: np.ndarray, params: MinHashParams) -> list[tuple[int, int]]:
             for band in range(params.bands)]
 
 
-def shingle_set(text: str, params: MinHashParams) -> np.ndarray:
+def sketch(source: str | np.ndarray, params: MinHashParams,
+           perms: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """The signature of a text or token-id array, shingled as `params` says."""
+    return signature(shingle_hashes(source, params.shingle, params.ngram), params, perms)
+
+
+def band_buckets(keyed: Iterable[tuple[Member, Iterable[Hashable]]]
+                 ) -> dict[Hashable, list[Member]]:
+    """LSH buckets: the members (in input order) under each band key they carry.
+
+    Members sharing a bucket are candidate near-duplicates; a bucket of one is no news.
+    """
+    buckets: dict[Hashable, list[Member]] = {}
+    for member, keys in keyed:
+        for key in keys:
+            buckets.setdefault(key, []).append(member)
+    return buckets
+
+
+def shingle_set(source: str | np.ndarray, params: MinHashParams) -> np.ndarray:
     """Sorted unique shingle hashes: the set exact Jaccard is computed on."""
-    return sorted_unique(shingle_hashes(text, params.shingle, params.ngram))
+    return sorted_unique(shingle_hashes(source, params.shingle, params.ngram))
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

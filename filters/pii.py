@@ -17,6 +17,7 @@ from dataclasses import replace
 from longweave.filters.chunks import rewrite_segments
 from longweave.filters.secrets import may_hold_secret, redact_secrets
 from longweave.schemas.document import Document
+from longweave.schemas.meta import FILTER, with_stage_keys
 
 EMAIL_MARK = "[REDACTED:email]"
 IP_MARK = "[REDACTED:ip_address]"
@@ -81,7 +82,7 @@ def _is_ip(candidate: str) -> bool:
 
 
 def redact_document(doc: Document, pii: bool, secrets: bool) -> Document:
-    """Redact `doc` (spans shifted) and record per-kind counts in `meta["redactions"]`.
+    """Redact `doc` (spans shifted); per-kind counts go to `meta["filter"]["redactions"]`.
 
     Most documents hold nothing to redact: one probe pass over the whole text proves it
     and skips the per-segment rewrite (whose result would equal the input).
@@ -101,9 +102,8 @@ def redact_document(doc: Document, pii: bool, secrets: bool) -> Document:
     if not (pii or secrets):
         return doc
     if not ((secrets and may_hold_secret(doc.text)) or (pii and may_hold_pii(doc.text))):
-        redacted = replace(doc, spans=list(doc.spans), meta=dict(doc.meta))
-        redacted.meta["redactions"] = {}
-        return redacted
+        return replace(doc, spans=list(doc.spans), meta=with_stage_keys(doc.meta, FILTER,
+                                                                        redactions={}))
     redacted, counts = rewrite_segments(doc, rewrite)
-    redacted.meta["redactions"] = dict(sorted(counts.items()))
-    return redacted
+    return replace(redacted, meta=with_stage_keys(redacted.meta, FILTER,
+                                                  redactions=dict(sorted(counts.items()))))

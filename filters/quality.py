@@ -15,7 +15,9 @@ from collections import Counter
 from operator import methodcaller
 
 from longweave.schemas.document import Document
+from longweave.schemas.meta import STEPS
 from longweave.schemas.recipe_filters import CodeRules, ProseRules, TrajectoryRules
+from longweave.schemas.spans import TURN
 
 Failure = tuple[str, str]
 
@@ -171,10 +173,10 @@ def code_failure(text: str, rules: CodeRules) -> Failure | None:
 
 def trajectory_failure(doc: Document, rules: TrajectoryRules) -> Failure | None:
     """An agent session without content, or with fewer steps than the recipe asks."""
-    turns = doc.spans_with_prefix("turn:")
+    turns = doc.spans_with_prefix(TURN)
     if turns and not any(doc.text[s.start:s.end].strip() for s in turns):
         return "empty_session", f"{len(turns)} turns, all empty"
-    steps = doc.meta.get("steps")
+    steps = doc.meta.get(STEPS)
     if not isinstance(steps, int):
         steps = len(turns)
     if steps < rules.min_steps:

@@ -42,9 +42,11 @@ class Span:
 
 @dataclass
 class Document:
-    """One collected (or synthesized) text with its labelled spans and free-form meta.
+    """One collected (or synthesized) text with its labelled spans and its meta.
 
-    `meta` is a dict in memory and canonical JSON on disk (see `dump_meta`).
+    `meta` is a dict in memory and canonical JSON on disk (see `dump_meta`); its keys are
+    declared per kind and per stage in `longweave.schemas.meta`, span labels in
+    `longweave.schemas.spans`.
     """
 
     id: str
@@ -87,7 +89,7 @@ class Document:
         )
 
     def spans_with_prefix(self, prefix: str) -> list[Span]:
-        """Spans whose label starts with `prefix` (e.g. `file:`, `chapter:`, `loss:off`)."""
+        """Spans whose label starts with `prefix` (a `longweave.schemas.spans` prefix)."""
         return [s for s in self.spans if s.label.startswith(prefix)]
 
 

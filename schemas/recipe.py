@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import string
 import sysconfig
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +30,7 @@ from longweave.schemas.recipe_pack import (
     TokenizerConfig,
     check_buckets,
 )
+from longweave.schemas.recipe_sources import SOURCE_OPTIONS
 from longweave.schemas.recipe_synth import SynthesizeConfig
 
 
@@ -46,11 +48,14 @@ class SourceSpec(BaseModel):
     paths: list[str] = Field(min_length=1)
     options: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("paths", mode="before")
+    @classmethod
+    def _one_path(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
     def parsed_options(self) -> BaseModel:
         """The options validated by the kind's own model (already checked at load time)."""
-        from longweave.sources.registry import reader_for
-
-        return reader_for(self.kind).options_model.model_validate(self.options)
+        return SOURCE_OPTIONS[self.kind].model_validate(self.options)
 
 
 class RunnerConfig(BaseModel):
@@ -169,17 +174,10 @@ def path_placeholders(recipe_dir: Path) -> dict[str, str]:
 
 
 def expand_placeholders(value: str, placeholders: dict[str, str]) -> str:
-    """Replace `${name}` by a placeholder or, failing that, an environment variable."""
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in placeholders:
-            return placeholders[name]
-        if name in os.environ:
-            return os.environ[name]
-        raise KeyError(name)
-
-    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", replace, value)
+    """Replace `${name}` (or `$name`) by a placeholder or, failing that, an environment
+    variable. `string.Template` syntax, so `$$` is a literal `$`; an unknown name raises
+    `KeyError(name)`, a `$` that starts no name `ValueError`."""
+    return string.Template(value).substitute({**os.environ, **placeholders})
 
 
 def is_remote(path: str) -> bool:
@@ -204,50 +202,54 @@ def _check_paths(recipe: Recipe) -> None:
 
 
 def _check_source_options(recipe: Recipe) -> None:
-    from longweave.sources.registry import SOURCE_KINDS, reader_for
-
     for i, spec in enumerate(recipe.sources):
-        if spec.kind not in SOURCE_KINDS:
+        if spec.kind not in SOURCE_OPTIONS:
             raise RecipeError(
                 f"sources[{i}].kind: unknown source kind {spec.kind!r}; "
-                f"known: {sorted(SOURCE_KINDS)}")
+                f"known: {sorted(SOURCE_OPTIONS)}")
         try:
-            reader_for(spec.kind).options_model.model_validate(spec.options)
+            spec.parsed_options()
         except ValidationError as error:
             detail = _format_validation_error(error)
             raise RecipeError("\n".join(
                 f"sources[{i}].options.{line}" for line in detail.splitlines())) from None
 
 
+def _resolve_paths(recipe: Recipe, recipe_dir: Path) -> None:
+    """Expand placeholders in every path the recipe names and anchor relative ones at
+    `recipe_dir`, explicitly: loading a recipe never changes the process's working folder."""
+    placeholders = path_placeholders(recipe_dir)
+
+    def resolve(key: str, path: str) -> str:
+        try:
+            path = expand_placeholders(path, placeholders)
+        except KeyError as missing:
+            raise RecipeError(f"{key}: unknown placeholder ${{{missing.args[0]}}}") from None
+        except ValueError as error:
+            raise RecipeError(f"{key}: {error} (write $$ for a literal $)") from None
+        return path if is_remote(path) or os.path.isabs(path) else str(recipe_dir / path)
+
+    for i, spec in enumerate(recipe.sources):
+        spec.paths = [resolve(f"sources[{i}].paths[{j}]", p) for j, p in enumerate(spec.paths)]
+    if recipe.tokenizer.path:
+        recipe.tokenizer.path = resolve("tokenizer.path", recipe.tokenizer.path)
+    generator = recipe.synthesize.generator
+    if generator.cache_dir:
+        generator.cache_dir = resolve("synthesize.generator.cache_dir", generator.cache_dir)
+
+
 def parse_recipe(data: Any, recipe_dir: Path) -> Recipe:
-    """Validate a recipe already loaded from YAML; raises `RecipeError` naming the key."""
+    """Validate a recipe already loaded from YAML; raises `RecipeError` naming the key.
+
+    Paths come back absolute (or remote): relative ones mean "next to the recipe".
+    """
     if not isinstance(data, dict):
         raise RecipeError("<recipe>: a recipe is a mapping of sections")
-    placeholders = path_placeholders(recipe_dir)
-    data = json.loads(json.dumps(data))  # deep copy, plain types only
-    for i, spec in enumerate(data.get("sources") or []):
-        if not isinstance(spec, dict):
-            continue
-        if isinstance(spec.get("paths"), str):
-            spec["paths"] = [spec["paths"]]
-        for j, path in enumerate(spec.get("paths") or []):
-            if isinstance(path, str):
-                try:
-                    spec["paths"][j] = expand_placeholders(path, placeholders)
-                except KeyError as missing:
-                    raise RecipeError(f"sources[{i}].paths[{j}]: unknown placeholder "
-                                      f"${{{missing.args[0]}}}") from None
-    tokenizer = data.get("tokenizer")
-    if isinstance(tokenizer, dict) and isinstance(tokenizer.get("path"), str):
-        try:
-            tokenizer["path"] = expand_placeholders(tokenizer["path"], placeholders)
-        except KeyError as missing:
-            raise RecipeError(f"tokenizer.path: unknown placeholder ${{{missing.args[0]}}}"
-                              ) from None
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as error:
         raise RecipeError(_format_validation_error(error)) from None
+    _resolve_paths(recipe, recipe_dir.resolve())
     _check_source_options(recipe)
     _check_paths(recipe)
     return recipe
@@ -262,22 +264,4 @@ def load_recipe(path: str | os.PathLike[str]) -> Recipe:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise RecipeError(f"<recipe>: {file} is not valid YAML: {error}") from None
-    recipe_dir = file.resolve().parent
-    previous = os.getcwd()
-    os.chdir(recipe_dir)  # relative paths in the recipe mean "next to the recipe"
-    try:
-        recipe = parse_recipe(data, recipe_dir)
-    finally:
-        os.chdir(previous)
-    return _absolute_paths(recipe, recipe_dir)
-
-
-def _absolute_paths(recipe: Recipe, recipe_dir: Path) -> Recipe:
-    def absolute(path: str) -> str:
-        return path if is_remote(path) or os.path.isabs(path) else str(recipe_dir / path)
-
-    for spec in recipe.sources:
-        spec.paths = [absolute(p) for p in spec.paths]
-    if recipe.tokenizer.path:
-        recipe.tokenizer.path = absolute(recipe.tokenizer.path)
-    return recipe
+    return parse_recipe(data, file.resolve().parent)

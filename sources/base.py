@@ -13,23 +13,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Rejected
 
 
-class NoOptions(BaseModel):
-    """Options model for a source kind that takes none: any key is an error."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
 class SourceReader(ABC):
-    """One source kind: how to list its work units and how to read one into Documents."""
+    """One source kind: how to list its work units and how to read one into Documents.
+
+    `options` is the kind's model from `schemas.recipe_sources.SOURCE_OPTIONS`.
+    """
 
     kind: ClassVar[str]
-    options_model: ClassVar[type[BaseModel]] = NoOptions
 
     @classmethod
     @abstractmethod

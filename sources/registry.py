@@ -1,4 +1,8 @@
-"""Source kinds by name, imported lazily so a kind's heavy dependencies load only when used."""
+"""Source kinds by name, imported lazily so a kind's heavy dependencies load only when used.
+
+Each kind's options model is in `schemas.recipe_sources.SOURCE_OPTIONS` (same keys), so a
+recipe is validated without importing any reader.
+"""
 
 from __future__ import annotations
 

@@ -7,32 +7,17 @@ import os
 from collections.abc import Iterator
 
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
 
 from longweave.schemas.document import Document, make_document_id
 from longweave.schemas.fs import open_binary
 from longweave.schemas.ledger import Rejected
+from longweave.schemas.meta import PATH, TextMeta, record_meta
+from longweave.schemas.recipe_sources import TextOptions
 from longweave.sources.base import SourceReader, files_under, safe_read
-
-TEXT_SUFFIXES = (".txt", ".md", ".rst")
-RECORD_SUFFIXES = (".jsonl", ".parquet")
-
-
-class TextOptions(BaseModel):
-    """Where the text and metadata live in JSONL / Parquet records."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    text_field: str = "text"
-    id_field: str | None = Field(default=None, description="record field used in the locator")
-    meta_fields: list[str] = Field(default_factory=list)
-    suffixes: list[str] = Field(default_factory=lambda: [*TEXT_SUFFIXES, *RECORD_SUFFIXES])
-    encoding_errors: str = Field(default="replace", pattern="^(strict|replace)$")
 
 
 class TextReader(SourceReader):
     kind = "text"
-    options_model = TextOptions
 
     @classmethod
     def locate(cls, paths: list[str], options: TextOptions) -> list[str]:
@@ -57,7 +42,7 @@ def _read_plain(source: str, locator: str, options: TextOptions) -> Iterator[Doc
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     yield Document(
         id=make_document_id(source, locator), source=source, kind="text", text=text,
-        meta={"path": locator, "title": os.path.basename(locator)},
+        meta=TextMeta(path=locator, title=os.path.basename(locator)),
     )
 
 
@@ -73,8 +58,7 @@ def record_to_document(source: str, locator: str, record_key: str, record: objec
                         f"KeyError: field {options.text_field!r} missing or not a string")
     ident = record.get(options.id_field) if options.id_field else None
     unit = f"{locator}#{ident}" if ident is not None else f"{locator}#{record_key}"
-    meta = {name: record.get(name) for name in options.meta_fields if name in record}
-    meta["path"] = locator
+    meta: TextMeta = {**record_meta(record, options.meta_fields, {PATH}), "path": locator}
     return Document(id=make_document_id(source, unit), source=source, kind="text",
                     text=text, meta=meta)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
 from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.schemas.spans import EVIDENCE, PART, XREF, label_value, part_number
 from longweave.synth.generators import GenerationError, Generator, make_generator
 from longweave.synth.grouping import group_documents, make_sketch
 from longweave.synth.megadocs import MegadocBuilder
@@ -21,16 +22,16 @@ from longweave.synth.textutil import LengthMeter
 def verify_sample(doc: Document) -> list[str]:
     """Problems with a sample's claimed dependencies; empty when everything checks out."""
     problems = []
-    parts = {int(s.label.split(":")[1]): s for s in doc.spans if s.label.startswith("part:")}
-    for span in doc.spans_with_prefix("xref:"):
-        target = int(span.label.split(":")[1])
+    parts = {part_number(s.label): s for s in doc.spans_with_prefix(PART)}
+    for span in doc.spans_with_prefix(XREF):
+        target = int(label_value(span.label, XREF))
         here = next((n for n, p in parts.items() if p.start <= span.start < p.end), None)
         if target not in parts or here is None or target >= here:
             problems.append(f"cross-reference at {span.start} points to part {target} "
                             f"from part {here}")
     members = set(doc.meta.get("member_ids", []))
-    for span in doc.spans_with_prefix("evidence:"):
-        if span.label.split(":", 1)[1] not in members:
+    for span in doc.spans_with_prefix(EVIDENCE):
+        if label_value(span.label, EVIDENCE) not in members:
             problems.append(f"evidence span {span.label} names no member document")
         if span.end <= span.start:
             problems.append(f"empty evidence span at {span.start}")

@@ -14,9 +14,14 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
+from longweave.filters import minhash
+from longweave.filters.minhash import MinHashParams
 from longweave.schemas.document import Document
 from longweave.schemas.recipe_synth import GroupingConfig
-from longweave.synth.textutil import stable_hash, term_counts
+from longweave.schemas.seeded import stable_hash
+from longweave.synth.textutil import term_counts
 
 
 @dataclass(frozen=True)
@@ -46,20 +51,16 @@ def make_sketch(doc: Document, config: GroupingConfig) -> Sketch:
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: config.candidate_terms]
     signature: tuple[int, ...] = ()
     if config.method == "icp" and config.similarity == "minhash":
-        signature = minhash_signature(doc.text, config.minhash_perm)
+        signature = tuple(minhash.sketch(doc.text, minhash_params(config)).tolist())
     title = str(doc.meta.get("title") or doc.meta.get("path") or doc.id)
     return Sketch(doc.id, doc.source, title, len(doc.text), tuple(top), signature)
 
 
-def minhash_signature(text: str, num_perm: int) -> tuple[int, ...]:
-    """MinHash of word 3-shingles (datasketch, fixed seed so every worker agrees)."""
-    from datasketch import MinHash
-
-    tokens = [w.lower() for w in text.split()]
-    shingles = {" ".join(tokens[i:i + 3]) for i in range(max(1, len(tokens) - 2))}
-    mh = MinHash(num_perm=num_perm, seed=1, scheme="affine32")
-    mh.update_batch([s.encode() for s in sorted(shingles)])
-    return tuple(int(v) for v in mh.hashvalues)
+def minhash_params(config: GroupingConfig) -> MinHashParams:
+    """Word 3-grams, `minhash_perm` permutations, bands x rows at the FP/FN optimum for
+    `minhash_threshold`; a fixed seed, so every worker's sketches compare."""
+    return MinHashParams.create(shingle="word", ngram=3, num_perm=config.minhash_perm,
+                                threshold=config.minhash_threshold, seed=1)
 
 
 def select_keywords(sketches: list[Sketch], config: GroupingConfig) -> dict[str, list[str]]:
@@ -160,20 +161,15 @@ def _tfidf_vectors(sketches: list[Sketch], keywords: dict[str, list[str]]
 
 
 def _minhash_neighbours(sketches: list[Sketch], config: GroupingConfig) -> dict[str, list[str]]:
-    from datasketch import LeanMinHash, MinHash, MinHashLSH
-
-    lsh = MinHashLSH(threshold=config.minhash_threshold, num_perm=config.minhash_perm)
-    hashes = {}
-    for sketch in sorted(sketches, key=lambda s: s.doc_id):
-        mh = LeanMinHash(MinHash(num_perm=config.minhash_perm, seed=1, scheme="affine32",
-                                 hashvalues=list(sketch.minhash)))
-        hashes[sketch.doc_id] = mh
-        lsh.insert(sketch.doc_id, mh)
+    """LSH candidates (a shared band), ranked by estimated Jaccard, then id."""
+    params = minhash_params(config)
+    signatures = {s.doc_id: np.asarray(s.minhash, dtype=np.uint32) for s in sketches}
+    keys = {doc_id: minhash.band_keys(sig, params) for doc_id, sig in sorted(signatures.items())}
+    buckets = minhash.band_buckets(keys.items())
     out: dict[str, list[str]] = {}
-    for doc_id in sorted(hashes):
-        mh = hashes[doc_id]
-        scored = [(mh.jaccard(hashes[o]), o) for o in lsh.query(mh) if o != doc_id]
-        scored.sort(key=lambda so: (-so[0], so[1]))
+    for doc_id, sig in sorted(signatures.items()):
+        candidates = {o for key in keys[doc_id] for o in buckets[key] if o != doc_id}
+        scored = sorted((-minhash.estimated_jaccard(sig, signatures[o]), o) for o in candidates)
         out[doc_id] = [o for _, o in scored[: config.neighbours]]
     return out
 

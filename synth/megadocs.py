@@ -15,15 +15,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from longweave.schemas.document import Document, Span, make_document_id
+from longweave.schemas.meta import PATH, TITLE, MegadocMeta
 from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.schemas.seeded import keyed_rng
+from longweave.schemas.spans import (
+    RATIONALE,
+    XREF,
+    evidence_label,
+    part_label,
+    xref_label,
+)
 from longweave.synth.generators.base import GenerationError, Generator, QuestionAnswer, Usage
 from longweave.synth.plan import Job
-from longweave.synth.render import DistanceMeter, distance_meta, length_meta
+from longweave.synth.render import DistanceMeter, length_meta, links_meta
 from longweave.synth.textutil import (
     LengthMeter,
     Passage,
     fit_to_tokens,
-    keyed_rng,
     passages,
     term_counts,
 )
@@ -43,7 +51,7 @@ class Part:
 
 
 def doc_title(doc: Document) -> str:
-    title = doc.meta.get("title") or doc.meta.get("path") or doc.id
+    title = doc.meta.get(TITLE) or doc.meta.get(PATH) or doc.id
     return str(title).replace("\n", " ")[:120]
 
 
@@ -91,7 +99,7 @@ def add_cross_refs(parts: list[Part], per_part: int) -> None:
             names = ", ".join(f'"{t}"' for t in shared[:3])
             note = (f"{lead}[Cross-reference: Part {i + 1} ({parts[i].title}) also discusses "
                     f"{names}; see the contents.]\n")
-            parts[j].inserts.append((pos, note, f"xref:{i + 1}"))
+            parts[j].inserts.append((pos, note, xref_label(i + 1)))
 
 
 @dataclass
@@ -130,7 +138,7 @@ def assemble(parts: list[Part]) -> Assembled:
         text += part.body[cursor:]
         if not text.endswith("\n"):
             text += "\n"
-        spans.append(Span(part_start, len(text), f"part:{n}:{part.doc_id}"))
+        spans.append(Span(part_start, len(text), part_label(n, part.doc_id)))
         text += "\n"
     return Assembled(text, spans, body_starts, parts)
 
@@ -196,15 +204,16 @@ class MegadocBuilder:
         else:
             raise GenerationError("over-length", f"{tokens} tokens > bucket {job.bucket}")
         kept = assembled.parts
-        meta = {
-            "kind": "megadoc", "method": job.method, "job_id": job.job_id,
+        meta: MegadocMeta = {
+            "method": job.method, "job_id": job.job_id,
             "member_ids": list(dict.fromkeys(p.doc_id for p in kept)),
             "planned_member_ids": list(job.member_ids),
             "parts": [{"doc_id": p.doc_id, "title": p.title, "quotable": p.quotable}
                       for p in kept],
             "cross_refs": [{"label": s.label, "start": s.start} for s in spans
-                           if s.label.startswith("xref:")],
-            "questions": links, **distance_meta(links), "length": length_meta(self.meter, text, job.bucket),
+                           if s.label.startswith(XREF)],
+            "questions": links, **links_meta(links),
+            "length": length_meta(self.meter, text, job.bucket),
             "generator": self.generator.describe(), "paraphrased": job.method == "stitch",
             "usage": usage.to_meta(),
         }
@@ -241,7 +250,7 @@ class MegadocBuilder:
             text += (f"Question {k} (the answer is in Part {part + 1}; see the contents): "
                      f"{qa.question}\nAnswer {k}: Part {part + 1} says: \"{quote}\" "
                      f"{qa.answer}\n\n")
-            spans.append(Span(start, end, f"evidence:{assembled.parts[part].doc_id}"))
+            spans.append(Span(start, end, evidence_label(assembled.parts[part].doc_id)))
             entries.append((start, end, question_start, part))
         distances.text = text
         links = [{**distances.link(s, e, qs), "part": p + 1} for s, e, qs, p in entries]
@@ -277,7 +286,7 @@ class MegadocBuilder:
             usage.add(spent)
             note = f"[This part restates Part 1 ({parts[0].title}) in other words.]\n"
             parts.append(Part(doc.id, f"{parts[0].title} (rephrasing {variant})",
-                              "\n\n".join(texts), [(0, note, "xref:1")], quotable=False))
+                              "\n\n".join(texts), [(0, note, xref_label(1))], quotable=False))
         return parts
 
     def _stretch(self, job: Job, doc: Document, usage: Usage) -> list[Part]:
@@ -289,6 +298,6 @@ class MegadocBuilder:
             "Explain in two or three sentences what this passage says and how it connects "
             "to what came before.", job.job_id)
         usage.add(spent)
-        inserts = [(b, f"\n[Rationale: {r}]\n\n", "rationale")
+        inserts = [(b, f"\n[Rationale: {r}]\n\n", RATIONALE)
                    for (_, b), r in zip(bounds, texts, strict=True)]
         return [Part(doc.id, doc_title(doc), original, inserts)]

@@ -10,15 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from longweave.schemas.document import Document, Span, make_document_id
+from longweave.schemas.meta import ParaphraseQaMeta
 from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.schemas.spans import evidence_label
 from longweave.synth.generators.base import GenerationError, Generator
 from longweave.synth.megadocs import doc_title
 from longweave.synth.plan import Job
 from longweave.synth.render import (
     CHAT_TEMPLATE,
     DistanceMeter,
-    distance_meta,
     length_meta,
+    links_meta,
     render_chat,
 )
 from longweave.synth.textutil import LengthMeter, fit_to_tokens, passages
@@ -91,18 +93,19 @@ class ParaphraseBuilder:
             answer = f"The relevant passage reads: \"{evidence}\"\n{qa.answer}"
         chat = render_chat(user, answer)
         offset = chat.user_body_start
-        ev = Span(offset + ev_start, offset + ev_end, f"evidence:{doc.id}")
+        ev = Span(offset + ev_start, offset + ev_end, evidence_label(doc.id))
         question_start = offset + len(context) + 1
         link = DistanceMeter(self.meter, chat.text).link(ev.start, ev.end, question_start)
         quote_start = None if paraphrased else chat.answer_start + answer.index('"') + 1
-        meta = {
-            "kind": "paraphrase_qa", "method": "paraphrase" if paraphrased else "quote",
+        meta: ParaphraseQaMeta = {
+            "method": "paraphrase" if paraphrased else "quote",
             "job_id": job.job_id,
             "member_ids": member_ids,
             "target_depth": job.depth, "depth": ev_start / max(1, len(context)),
             "evidence": {"doc_id": doc.id, "start": ev.start, "end": ev.end,
                          "quote_start": quote_start, "cue": qa.cue},
-            "questions": [link], **distance_meta([link]), "template": CHAT_TEMPLATE, "messages": chat.messages,
+            "questions": [link], **links_meta([link]), "template": CHAT_TEMPLATE,
+            "messages": chat.messages,
             "generator": self.generator.describe(), "paraphrased": bool(paraphrased),
             "usage": qa.usage.to_meta(), "length": length_meta(self.meter, chat.text, job.bucket),
         }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from longweave.schemas.document import Span
+from longweave.schemas.meta import DEPENDENCY_LINKS, SampleLength
+from longweave.schemas.spans import LOSS_OFF, turn_label
 from longweave.synth.textutil import LengthMeter, TokenPositions
 
 CHAT_TEMPLATE = "chatml"
@@ -37,10 +39,10 @@ def render_chat(user: str, assistant: str) -> ChatSample:
     text = head + user + middle + assistant + tail
     loss_end = answer_end + len("<|im_end|>")
     spans = [
-        Span(0, answer_start, "loss:off"),
-        Span(loss_end, len(text), "loss:off"),
-        Span(user_start, user_end, "turn:user"),
-        Span(answer_start, answer_end, "turn:assistant"),
+        Span(0, answer_start, LOSS_OFF),
+        Span(loss_end, len(text), LOSS_OFF),
+        Span(user_start, user_end, turn_label("user")),
+        Span(answer_start, answer_end, turn_label("assistant")),
     ]
     messages = [{"role": "user", "start": user_start, "end": user_end},
                 {"role": "assistant", "start": answer_start, "end": answer_end}]
@@ -67,14 +69,12 @@ class DistanceMeter:
         return out
 
 
-def length_meta(meter: LengthMeter, text: str, bucket: int) -> dict:
+def length_meta(meter: LengthMeter, text: str, bucket: int) -> SampleLength:
     """Measured length; says plainly when it is an estimate rather than a tokenizer count."""
     return {"tokens": meter.count(text), "bucket": bucket, "measured_by": meter.method}
 
 
-def distance_meta(links: list[dict]) -> dict:
-    """Top-level distance lists the report's dependency statistics read."""
-    out: dict = {"dependency_distances": [link["distance_chars"] for link in links]}
-    if links and all("distance_tokens" in link for link in links):
-        out["dependency_distances_tokens"] = [link["distance_tokens"] for link in links]
-    return out
+def links_meta(links: list[dict]) -> dict[str, list[list[int]]]:
+    """`dependency_links`: each question's `[evidence end, question start]`, which the
+    tokenize stage measures in tokens like every other kind's links."""
+    return {DEPENDENCY_LINKS: [[link["evidence_end"], link["question_start"]] for link in links]}

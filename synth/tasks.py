@@ -14,17 +14,20 @@ from collections import Counter
 from collections.abc import Callable
 
 from longweave.schemas.document import Document, Span, make_document_id
+from longweave.schemas.meta import SyntheticTaskMeta
 from longweave.schemas.recipe_synth import SynthesizeConfig
+from longweave.schemas.seeded import keyed_rng
+from longweave.schemas.spans import needle_label
 from longweave.synth.generators.base import GenerationError
 from longweave.synth.plan import Job
 from longweave.synth.render import (
     CHAT_TEMPLATE,
     DistanceMeter,
-    distance_meta,
     length_meta,
+    links_meta,
     render_chat,
 )
-from longweave.synth.textutil import LengthMeter, fit_to_tokens, keyed_rng, words
+from longweave.synth.textutil import LengthMeter, fit_to_tokens, words
 
 TYPE_NAMES = {"numbers": "number", "words": "word", "uuids": "UUID"}
 RESERVE_TOKENS = 300
@@ -90,18 +93,19 @@ class TaskBuilder:
         spans = list(chat.spans)
         links = []
         for n, (start, end, depth) in enumerate(needles):
-            spans.append(Span(offset + start, offset + end, f"needle:{n}"))
+            spans.append(Span(offset + start, offset + end, needle_label(n)))
             link = distances.link(offset + start, offset + end, offset + len(body) + 1)
             links.append({**link, "depth": depth})
-        meta = {
-            "kind": "synthetic_task", "method": job.method, "family": job.method,
+        meta: SyntheticTaskMeta = {
+            "method": job.method, "family": job.method,
             "value_type": job.variant if job.method.startswith("niah") else None,
             "job_id": job.job_id, "member_ids": list(job.member_ids),
-            "target_depth": job.depth if needles else None,
-            "depth": needles[0][2] if needles else None, "questions": links, **distance_meta(links),
+            "questions": links, **links_meta(links),
             "answer": answer, "template": CHAT_TEMPLATE, "messages": chat.messages,
             "length": length_meta(self.meter, chat.text, job.bucket),
         }
+        if needles:  # word-extraction families have no needle, hence no depth
+            meta.update(target_depth=job.depth, depth=needles[0][2])
         return Document(id=make_document_id(self.config.source, f"task:{job.job_id}"),
                         source=self.config.source, kind="synthetic_task", text=chat.text,
                         spans=sorted(spans), meta=meta)

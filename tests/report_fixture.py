@@ -37,9 +37,10 @@ A, B0, B1 = [1, 2, 3, 4, 5], [6, 7, 8], [9, 10, 6, 7]
 C = [11, 12, 13, 14, 11, 12, 15, 16]
 L1, G, F = [17, 18, 19], list(range(20, 28)), list(range(30, 40))
 
+# the reader's own quality signals beside the filter's chunk score (its own namespace)
 BOOK_META = {
-    "A": {"author": "Austen", "quality": {"score": 0.8, "alpha": 0.9}},
-    "B": {"author": "Bronte", "quality": {"score": 0.6, "alpha": 0.7}},
+    "A": {"author": "Austen", "quality": {"alpha": 0.9}, "filter": {"quality": {"score": 0.8}}},
+    "B": {"author": "Bronte", "quality": {"alpha": 0.7}, "filter": {"quality": {"score": 0.6}}},
 }
 # (segment_id, doc_id, source, kind, tokens, chars, piece, pieces, split, meta)
 INDEX_ROWS = [
@@ -47,12 +48,13 @@ INDEX_ROWS = [
     ("B#0", "B", "books", "book", 3, 15, 0, 2, "span:chapter", BOOK_META["B"]),
     ("B#1", "B", "books", "book", 4, 20, 1, 2, "cut", BOOK_META["B"]),
     ("C", "C", "code", "repo", 8, 40, 0, 1, "none",
-     {"repo": "json", "dependency_distances": [100, 200]}),
+     {"repo": "json",
+      "tokenize": {"dependency_distances": {"chars": [100, 200], "tokens": [20, 40]}}}),
     ("E", "E", "code", "repo", 8, 40, 0, 1, "none", {"repo": "csv"}),
     ("L#0", "L", "books", "book", 40000, 160000, 0, 2, "span:chapter", {"author": "Long"}),
     ("L#1", "L", "books", "book", 3, 12, 1, 2, "span:chapter", {"author": "Long"}),
     ("G", "G", "synth", "megadoc", 8, 32, 0, 1, "none",
-     {"depth": 0.25, "dependency_distances_tokens": [6, 2]}),
+     {"depth": 0.25, "tokenize": {"dependency_distances": {"chars": [24, 8], "tokens": [6, 2]}}}),
     ("G2", "G2", "synth", "megadoc", 8, 32, 0, 1, "none", {"depth": 0.95}),
     ("F", "F", "agents", "trajectory", 10, 50, 0, 1, "none", {"tools": {"bash": 3, "edit": 1}}),
 ]

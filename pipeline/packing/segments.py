@@ -14,10 +14,18 @@ import numpy as np
 
 from longweave.pipeline.packing.tokenizer import SpecialIds
 from longweave.schemas.document import Document, dump_meta
+from longweave.schemas.meta import (
+    COMPONENTS,
+    DEPENDENCY_EDGES,
+    DEPENDENCY_LINKS,
+    TOKENIZE,
+    DependencyDistances,
+    with_stage_keys,
+)
 from longweave.schemas.seeded import seeded_unit
+from longweave.schemas.spans import CHAPTER, FILE, LOSS_OFF, SECTION, TURN
 
-BOUNDARY_PREFIXES = ("file:", "chapter:", "turn:", "section:")
-LOSS_OFF = "loss:off"
+BOUNDARY_PREFIXES = (FILE, CHAPTER, TURN, SECTION)  # units a split may fall between
 
 
 @dataclass
@@ -113,7 +121,7 @@ def strong_boundary_tokens(encoded: Encoded) -> list[int]:
     Splitting there cuts no import edge at all, so it is preferred to an ordinary file
     boundary whenever it leaves a piece at least half full.
     """
-    components = encoded.doc.meta.get("components") or []
+    components = encoded.doc.meta.get(COMPONENTS) or []
     starts = [int(c["start"]) for c in components if isinstance(c, dict) and "start" in c]
     return sorted({int(i) for i in np.searchsorted(encoded.starts, starts, side="left")})
 
@@ -159,32 +167,44 @@ def dependency_links(doc: Document) -> list[tuple[int, int]]:
     """`(earlier char, later char)` pairs where a later part depends on an earlier one.
 
     Readers record them as `dependency_links` (a trajectory's tool result and the last turn
-    that refers back to it) or, for repositories, as import edges `[importer, imported,
-    chars]` over files in render order, resolved here to the two files' starts.
+    that refers back to it; a synthetic sample's evidence and its question) or, for
+    repositories, as import edges `[importer, imported, chars]` over files in render order,
+    resolved here to the two files' starts.
     """
-    links = doc.meta.get("dependency_links")
+    links = doc.meta.get(DEPENDENCY_LINKS)
     if links:
         return [(int(a), int(b)) for a, b in links]
-    edges = doc.meta.get("dependency_edges")
+    edges = doc.meta.get(DEPENDENCY_EDGES)
     if not edges:
         return []
-    file_starts = [s.start for s in doc.spans if s.label.startswith("file:")]
+    file_starts = [s.start for s in doc.spans_with_prefix(FILE)]
     return [(file_starts[b], file_starts[a]) for a, b, _ in edges
             if a < len(file_starts) and b < len(file_starts)]
 
 
-def distances_in_tokens(encoded: Encoded) -> dict[str, list[int]]:
+def distances_in_tokens(encoded: Encoded) -> DependencyDistances | None:
     """A document's dependency distances in characters and, now that tokens exist, tokens.
 
-    Tokens are the unit the report charts long-range dependency in.
+    Tokens are the unit the report charts long-range dependency in; every kind's links are
+    measured here, so the report reads one key (`meta["tokenize"]["dependency_distances"]`).
     """
     links = dependency_links(encoded.doc)
-    if not links or "dependency_distances_tokens" in encoded.doc.meta:
-        return {}
+    if not links:
+        return None
     earlier = np.searchsorted(encoded.starts, [a for a, _ in links], side="left")
     later = np.searchsorted(encoded.starts, [b for _, b in links], side="left")
-    return {"dependency_distances": [b - a for a, b in links],
-            "dependency_distances_tokens": (later - earlier).astype(int).tolist()}
+    return {"chars": [b - a for a, b in links],
+            "tokens": (later - earlier).astype(int).tolist()}
+
+
+def segment_meta(encoded: Encoded) -> str:
+    """The meta JSON every piece of the document carries: the document's own meta plus
+    what tokenize measured, under `meta["tokenize"]`."""
+    meta = encoded.doc.meta
+    distances = distances_in_tokens(encoded)
+    if distances is not None:
+        meta = with_stage_keys(meta, TOKENIZE, dependency_distances=distances)
+    return dump_meta(meta)
 
 
 def bucket_for(length: int, buckets: list[int], policy: str = "smallest", seed: int = 0,
@@ -223,7 +243,7 @@ def segment_document(encoded: Encoded, buckets: list[int], specials: SpecialIds,
     mask = loss_mask_for(encoded)
     plan = plan_pieces(len(encoded.ids), boundary_tokens(encoded), limit,
                        strong_boundary_tokens(encoded))
-    meta = dump_meta({**doc.meta, **distances_in_tokens(encoded)})
+    meta = segment_meta(encoded)
     segments = []
     for number, (lo, hi, how) in enumerate(plan):
         ids = encoded.ids[lo:hi]

@@ -2,10 +2,11 @@
 
 A long document whose parts never refer to each other teaches nothing long-range, so the
 report measures how far apart related tokens are:
-- repositories and synthetic samples carry `dependency_distances` in their meta (how far,
-  in characters, a use is from the definition it depends on); the report converts them
-  to tokens with the document's tokens/chars ratio;
-- for every segment (books and trajectories have no such meta) a cheap proxy: the token
+- documents whose reader records dependency links (repositories: imports; trajectories:
+  results an agent refers back to; synthetic samples: evidence and question) carry their
+  distances in tokens, measured by the tokenize stage, in
+  `meta["tokenize"]["dependency_distances"]`;
+- for every segment (books have no such meta) a cheap proxy: the token
   distance between consecutive re-mentions of a *rare term* (a token-id bigram that occurs
   2 to 4 times in the segment — frequent enough to be a re-mention, rare enough to be a
   name or identifier rather than a function word).
@@ -22,17 +23,17 @@ import polars as pl
 from longweave.pipeline.report.diversity import SampledSegment, ngram_keys
 from longweave.pipeline.report.inputs import parse_meta
 from longweave.pipeline.report.numbers import linear_histogram, log2_histogram, ratio, rnd, summary
+from longweave.schemas.meta import sample_depth, token_distances
 
 RARE_MIN, RARE_MAX = 2, 4
 LONG_GAPS: dict[str, int] = {"4K": 4096, "32K": 32_768}
-DEPTH_KEYS: tuple[str, ...] = ("depth", "needle_depth", "depths", "needle_depths")
 
 DEFINITIONS: dict[str, str] = {
     "dependency_distance": (
-        "Distance in tokens from a use to what it depends on, from the document's meta "
-        "'dependency_distances' (repositories: import to imported file; synthetic samples: "
-        "question or reference to its evidence). Character distances are converted with "
-        "the document's tokens/chars ratio."),
+        "Distance in tokens from a use to what it depends on, measured at tokenize time from "
+        "the links the document's reader recorded (repositories: importing file to imported "
+        "file; trajectories: agent turn to the tool result it refers back to; synthetic "
+        "samples: question to its evidence); meta tokenize.dependency_distances.tokens."),
     "remention_distance": (
         "Token gap between consecutive occurrences of a rare term inside one segment; a "
         "rare term is a token-id bigram occurring 2-4 times in the segment. Large gaps mean "
@@ -41,23 +42,6 @@ DEFINITIONS: dict[str, str] = {
         "Where in its sample the needle or evidence sits (meta 'depth', 0 = start, "
         "1 = end), in 10 bins; a flat histogram means every depth is trained."),
 }
-
-
-def _find_distances(meta: dict[str, Any]) -> tuple[list[float], str] | None:
-    """meta['dependency_distances'] (top level or one level down) with its unit."""
-    places = [meta] + [v for _, v in sorted(meta.items()) if isinstance(v, dict)]
-    for place in places:
-        for key, unit in (("dependency_distances_tokens", "tokens"),
-                          ("dependency_distances", "chars")):
-            value = place.get(key)
-            if isinstance(value, dict):
-                value = value.get("tokens", value.get("chars"))
-                unit = "tokens" if "tokens" in place[key] else "chars"
-            if isinstance(value, list):
-                nums = [float(v) for v in value
-                        if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0]
-                return nums, unit
-    return None
 
 
 def _distance_block(values: list[float]) -> dict[str, Any]:
@@ -74,16 +58,10 @@ def meta_dependency_distances(content: pl.DataFrame) -> dict[str, Any]:
     """Per source: distribution of meta dependency distances in tokens (one doc counted once)."""
     docs = content.unique(subset="doc_id", keep="first", maintain_order=True)
     per_source: dict[str, list[float]] = {}
-    for source, meta_text, doc_tokens, doc_chars in docs.select(
-            "source", "meta", "doc_tokens", "doc_chars").iter_rows():
-        found = _find_distances(parse_meta(meta_text))
-        if found is None:
-            continue
-        values, unit = found
-        if unit == "chars":
-            scale = doc_tokens / doc_chars if doc_chars else 1.0
-            values = [v * scale for v in values]
-        per_source.setdefault(source, []).extend(values)
+    for source, meta_text in docs.select("source", "meta").iter_rows():
+        values = token_distances(parse_meta(meta_text))
+        if values:
+            per_source.setdefault(source, []).extend(values)
     return {src: _distance_block(per_source[src]) for src in sorted(per_source)}
 
 
@@ -117,24 +95,13 @@ def remention_distances(segments: Iterable[SampledSegment]) -> dict[str, Any]:
     return out
 
 
-def _depths(meta: dict[str, Any]) -> list[float]:
-    for key in DEPTH_KEYS:
-        value = meta.get(key)
-        values = value if isinstance(value, list) else [value]
-        nums = [float(v) for v in values
-                if isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1]
-        if nums:
-            return nums
-    return []
-
-
 def depth_coverage(content: pl.DataFrame) -> dict[str, Any]:
     """Per source: histogram of needle/evidence depth over 10 bins of [0, 1]."""
     docs = content.unique(subset="doc_id", keep="first", maintain_order=True)
     per_source: dict[str, list[float]] = {}
     for source, meta_text in docs.select("source", "meta").iter_rows():
-        depths = _depths(parse_meta(meta_text))
-        if depths:
-            per_source.setdefault(source, []).extend(depths)
+        depth = sample_depth(parse_meta(meta_text))
+        if depth is not None:
+            per_source.setdefault(source, []).append(depth)
     return {src: {"n": len(vals), "histogram": linear_histogram(vals, 0.0, 1.0, 10)}
             for src, vals in sorted(per_source.items())}

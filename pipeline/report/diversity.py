@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from longweave.filters.minhash import MinHashParams, band_buckets, band_keys, sketch
 from longweave.pipeline.report.inputs import ShardSegments, parse_meta
 from longweave.pipeline.report.numbers import entropy, ratio
 
 NGRAM_ORDERS: tuple[int, ...] = (1, 2, 3, 4)
-SHINGLE = 5
-NUM_PERM = 64
-BANDS = 8  # 8 bands x 8 rows: pairs with Jaccard ~0.77 collide with probability 1/2
-_MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
+# Token-id 5-grams, 64 permutations, 8 bands x 8 rows: pairs with Jaccard ~0.77 collide
+# with probability 1/2. The seed is fixed: signatures must compare across shards and runs.
+NEAR_DUPLICATES = MinHashParams(shingle="token", ngram=5, num_perm=64, threshold=0.77,
+                                bands=8, rows=8, seed=20240917)
 _PRIME_MULT = np.uint64(0x9E3779B97F4A7C15)
-_PERM_RNG_SEED = 20240917  # fixed: signatures must compare across shards and runs
 
 
 @dataclass
@@ -100,31 +100,11 @@ def compression_ratio(segments: list[SampledSegment], tokenizer: Any | None) -> 
             "compressed_bytes": packed_total}
 
 
-def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(_PERM_RNG_SEED)
-    mult = rng.integers(1, 2 ** 63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
-    add = rng.integers(0, 2 ** 63, size=NUM_PERM, dtype=np.uint64)
-    return mult, add
-
-
-def minhash_signature(ids: np.ndarray, block: int = 1 << 15) -> np.ndarray:
-    """NUM_PERM minimums of multiply-shift hashes of the token 5-gram shingles."""
-    shingles = ngram_keys(ids, min(SHINGLE, max(ids.size, 1)))
-    mult, add = _permutations()
-    sig = np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for lo in range(0, shingles.size, block):
-            chunk = shingles[lo: lo + block, None]
-            hashed = (chunk * mult[None, :] + add[None, :]) >> np.uint64(32)
-            sig = np.minimum(sig, hashed.min(axis=0))
-    return sig
-
-
-def band_keys(signature: np.ndarray) -> list[str]:
-    """LSH band keys: two segments whose keys meet are near-duplicate candidates."""
-    rows = NUM_PERM // BANDS
-    return [f"{b}:" + hashlib.blake2b(signature[b * rows:(b + 1) * rows].tobytes(),
-                                      digest_size=8).hexdigest() for b in range(BANDS)]
+def segment_keys(ids: np.ndarray) -> list[str]:
+    """LSH band keys of one segment's token ids, as `band:key` strings: two segments whose
+    keys meet are near-duplicate candidates."""
+    return [f"{band}:{key:016x}"
+            for band, key in band_keys(sketch(ids, NEAR_DUPLICATES), NEAR_DUPLICATES)]
 
 
 def segment_band_keys(shard: ShardSegments, content: pl.DataFrame) -> dict[str, list[str]]:
@@ -137,7 +117,7 @@ def segment_band_keys(shard: ShardSegments, content: pl.DataFrame) -> dict[str, 
     for row, start, end, sid in firsts.select("row", "start", "end", "segment_id").iter_rows():
         ids = np.asarray(input_ids[row].values[start:end].to_numpy(zero_copy_only=False),
                          dtype=np.int64)
-        out[sid] = band_keys(minhash_signature(ids))
+        out[sid] = segment_keys(ids)
     return out
 
 
@@ -149,11 +129,8 @@ def near_duplicates(keys_by_group: dict[str, dict[str, list[str]]],
     `across=True`: only a partner in another group counts (the across-shards rate). Repeats of the same segment id
     (up-sampling copies) are not near-duplicates; they are reported as repeats.
     """
-    owners: dict[str, set[tuple[str, str]]] = {}
-    for group, keys in keys_by_group.items():
-        for sid, bands in keys.items():
-            for key in bands:
-                owners.setdefault(key, set()).add((group, sid))
+    owners = band_buckets(((group, sid), bands) for group, keys in keys_by_group.items()
+                          for sid, bands in keys.items())
     flagged: dict[str, set[str]] = {group: set() for group in keys_by_group}
     for members in owners.values():
         if len(members) < 2:

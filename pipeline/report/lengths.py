@@ -14,8 +14,11 @@ import polars as pl
 
 from longweave.pipeline.report.inputs import ShardSegments, parse_meta
 from longweave.pipeline.report.numbers import log2_histogram, ratio, rnd, shares, summary
+from longweave.schemas.meta import FILTER, QUALITY, numeric_signals, stage_keys
 
 LONG_THRESHOLDS: dict[str, int] = {"32K": 32_768, "128K": 131_072, "512K": 524_288}
+FILTER_SIGNAL_PREFIX = "filter_"  # the filter's chunk judgement, beside the reader's signals
+FILTER_SCORE = FILTER_SIGNAL_PREFIX + "score"
 
 
 def document_lengths(index: pl.DataFrame) -> pl.DataFrame:
@@ -125,27 +128,32 @@ def long_document_shares(content: pl.DataFrame) -> dict[str, Any]:
     return out
 
 
+def document_signals(meta: dict[str, Any]) -> dict[str, float]:
+    """A document's numeric quality signals: the reader's own (`meta["quality"]`, e.g. a
+    book's OCR signals) under their names, the filter's chunk judgement
+    (`meta["filter"]["quality"]`) prefixed `filter_`."""
+    judged = numeric_signals(stage_keys(meta, FILTER).get(QUALITY))
+    return {**numeric_signals(meta.get(QUALITY)),
+            **{FILTER_SIGNAL_PREFIX + name: value for name, value in judged.items()}}
+
+
 def quality_signals(content: pl.DataFrame) -> dict[str, dict[str, Any]]:
-    """Per source, per numeric signal in meta["quality"]: its distribution over documents."""
+    """Per source, per numeric quality signal (`document_signals`): its distribution over
+    documents."""
     docs = content.unique(subset="doc_id", keep="first", maintain_order=True)
     values: dict[str, dict[str, list[float]]] = {}
     for source, meta in docs.select("source", "meta").iter_rows():
-        quality = parse_meta(meta).get("quality")
-        if not isinstance(quality, dict):
-            continue
-        for name, value in quality.items():
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                continue
-            values.setdefault(source, {}).setdefault(str(name), []).append(float(value))
+        for name, value in document_signals(parse_meta(meta)).items():
+            values.setdefault(source, {}).setdefault(name, []).append(value)
     return {src: {name: summary(vals) for name, vals in sorted(values[src].items())}
             for src in sorted(values)}
 
 
 def quality_score(signals: dict[str, Any]) -> float | None:
-    """One number per source for the triangle: the mean of its 'score' signal if present,
-    otherwise the mean of all signals whose values lie in [0, 1] (ratios), else None."""
-    if "score" in signals:
-        return signals["score"]["mean"]
+    """One number per source for the triangle: the mean of the filter's chunk score if
+    present, otherwise the mean of all signals whose values lie in [0, 1] (ratios), else None."""
+    if FILTER_SCORE in signals:
+        return signals[FILTER_SCORE]["mean"]
     unit = [s["mean"] for s in signals.values()
             if s["n"] and 0 <= s["min"] and s["max"] <= 1]
     return rnd(sum(unit) / len(unit)) if unit else None
@@ -163,6 +171,11 @@ DEFINITIONS: dict[str, str] = {
         "none: document packed whole; span: split at a natural boundary (file, chapter, "
         "turn); cut: truncated inside a unit."),
     "quality_score": (
-        "Triangle quality axis: mean of meta quality 'score' when present, else mean of the "
-        "quality signals whose values are ratios in [0, 1]."),
+        "Triangle quality axis: mean of the filter's chunk score (quality signal "
+        "'filter_score': share of text in chunks that pass the quality rules) when present, "
+        "else mean of the quality signals whose values are ratios in [0, 1]."),
+    "quality_signals": (
+        "Per source, the distribution over documents of every numeric quality signal: the "
+        "reader's own (meta quality, e.g. a book's OCR and line-shape signals) under their "
+        "names, and the filter's chunk judgement (meta filter.quality) prefixed 'filter_'."),
 }

@@ -1,11 +1,12 @@
 """The dedupe stage's Beam transform: exact duplicates, repeated files, then MinHash LSH.
 
-Everything is keyed and shuffled by Beam; no step collects the corpus on one worker.
-Near-dedup: signature per document -> one key per LSH band -> star edges per bucket
-(salted into sub-buckets when `band_salts > 1`, so a hot bucket spreads over workers)
--> optional exact-Jaccard check -> unrolled large-star/small-star rounds -> a finish that
-union-finds only the edges of components not yet stars (none once converged) -> keep
-policy per component -> documents joined back by id.
+Only wiring: every decision is a plain function in filters/ (exact.py, near_dedup.py,
+components.py) that the unit tests call directly. Everything is keyed and shuffled by
+Beam; no step collects the corpus on one worker. Near-dedup: sketch per document -> one
+key per LSH band -> star edges per bucket (salted into sub-buckets when `band_salts > 1`,
+so a hot bucket spreads over workers) -> optional exact-Jaccard check -> unrolled
+large-star/small-star rounds -> a finish that union-finds only the edges of components not
+yet stars (none once converged) -> keep policy per component -> verdicts joined back by id.
 """
 
 from __future__ import annotations
@@ -14,32 +15,17 @@ from typing import Any
 
 import apache_beam as beam
 import numpy as np
-import xxhash
 
-from longweave.filters.components import (
-    both_directions,
-    edge,
-    large_star,
-    node_view,
-    small_star,
-    union_find,
-)
+from longweave.filters import components as cc
+from longweave.filters import near_dedup
 from longweave.filters.exact import (
-    Candidate,
-    drop_files,
-    file_fingerprints,
+    copies_to_cut,
+    cut_files,
+    file_copies,
     normalised_text_hash,
-    resolve_cluster,
     resolve_exact_group,
 )
-from longweave.filters.minhash import (
-    MinHashParams,
-    band_keys,
-    jaccard,
-    shingle_hashes,
-    signature,
-    sorted_unique,
-)
+from longweave.filters.minhash import MinHashParams
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
@@ -47,6 +33,7 @@ from longweave.schemas.recipe_filters import DedupeConfig
 
 CLUSTERS = "clusters"
 COMPONENTS = "components"
+_VERDICTS = "verdicts"
 
 
 def _route(item: Any) -> beam.pvalue.TaggedOutput:
@@ -105,34 +92,19 @@ class _FileDedupe(beam.PTransform):
         keyed = docs | "KeyById" >> beam.Map(lambda d: (d.id, d))
         removals = (
             docs
-            | "Fingerprints" >> beam.FlatMap(lambda d: [(h, (d.id, label)) for h, label in (
-                file_fingerprints(d) if d.kind == "repo" else [])])
+            | "Fingerprints" >> beam.FlatMap(file_copies)
             | "GroupFiles" >> beam.GroupByKey()
-            | "CopiesToCut" >> beam.FlatMap(_copies_to_cut)
+            | "CopiesToCut" >> beam.FlatMap(lambda kv: copies_to_cut(kv[1]))
         )
         resolved = ({"doc": keyed, "cut": removals} | "JoinCuts" >> beam.CoGroupByKey()
-                    | "CutFiles" >> beam.FlatMap(_cut_files))
+                    | "CutFiles" >> beam.FlatMap(lambda kv: cut_files(kv[1]["doc"],
+                                                                      kv[1]["cut"])))
         routed = resolved | "RouteFiles" >> beam.Map(_route).with_outputs(DOCUMENTS, DROPS)
         return routed[DOCUMENTS], routed[DROPS]
 
 
-def _copies_to_cut(kv: tuple[str, Any]) -> list[tuple[str, tuple[str, str]]]:
-    copies = sorted(set(kv[1]))
-    keeper = copies[0]
-    return [(doc_id, (label, keeper[0])) for doc_id, label in copies[1:] if doc_id != keeper[0]]
-
-
-def _cut_files(kv: tuple[str, dict]) -> list[Document | Drop]:
-    docs, cuts = kv[1]["doc"], kv[1]["cut"]
-    if not cuts:
-        return list(docs)
-    labels = [label for label, _ in cuts]
-    keepers = [keeper for _, keeper in cuts]
-    return [drop_files(doc, labels, keepers) for doc in docs]
-
-
 class _Sketch(beam.DoFn):
-    """Document -> (Candidate, band keys, shingle set or None): all near-dedup needs."""
+    """Document -> NearSketch (candidate, band keys, shingle set when verifying)."""
 
     def __init__(self, params: MinHashParams, verify: bool) -> None:
         self.params, self.verify = params, verify
@@ -142,20 +114,9 @@ class _Sketch(beam.DoFn):
         self._perms = self.params.band_permutations()
 
     def process(self, doc: Document):
-        hashes = shingle_hashes(doc.text, self.params.shingle, self.params.ngram)
-        if len(hashes):  # an empty document is nobody's near-duplicate
-            sig = signature(hashes, self.params, self._perms)
-            shingles = sorted_unique(hashes) if self.verify else None
-            yield Candidate.of(doc), band_keys(sig, self.params), shingles
-
-
-def _salt(doc_id: str, salts: int) -> int:
-    return xxhash.xxh32_intdigest(doc_id.encode()) % salts if salts > 1 else 0
-
-
-def _bucket_star(kv: tuple[Any, Any]) -> list[tuple[str, str]]:
-    members = sorted(set(kv[1]))
-    return [(m, members[0]) for m in members[1:]]
+        sketch = near_dedup.sketch_document(doc, self.params, self._perms, self.verify)
+        if sketch is not None:
+            yield sketch
 
 
 class _NearDedupe(beam.PTransform):
@@ -164,115 +125,116 @@ class _NearDedupe(beam.PTransform):
         self.params, self.config = params, config
 
     def expand(self, docs: beam.PCollection) -> dict:
-        params, config = self.params, self.config
-        kinds = set(config.kinds)
-        eligible = docs | "Eligible" >> beam.Filter(lambda d: not kinds or d.kind in kinds)
-        sketches = eligible | "Sketch" >> beam.ParDo(_Sketch(params, config.verify))
-        salts = config.band_salts
-        # Salt = a hash of the id (same on every worker): a hot bucket splits in `salts`.
-        salted = (
-            sketches
-            | "BandKeys" >> beam.FlatMap(lambda s: [
-                ((band, key, _salt(s[0].id, salts)), s[0].id)
-                for band, key in s[1]])
-            | "GroupBuckets" >> beam.GroupByKey()
-        )
-        edges = salted | "BucketStars" >> beam.FlatMap(_bucket_star)
-        if salts > 1:
-            heads = (salted
-                     | "BucketHeads" >> beam.Map(lambda kv: ((kv[0][0], kv[0][1]), min(kv[1])))
-                     | "GroupHeads" >> beam.GroupByKey()
-                     | "HeadStars" >> beam.FlatMap(_bucket_star))
-            edges = (edges, heads) | "AllStars" >> beam.Flatten()
-        edges = edges | "Canonical" >> beam.Map(lambda e: edge(*e)) | "DistinctEdges" >> beam.Distinct()
+        config = self.config
+        sketches = (docs
+                    | "Eligible" >> beam.Filter(near_dedup.eligible, frozenset(config.kinds))
+                    | "Sketch" >> beam.ParDo(_Sketch(self.params, config.verify)))
+        edges = sketches | "Candidates" >> _CandidatePairs(config.band_salts)
         if config.verify:
-            edges = _verified(edges, sketches, params.threshold)
-        labels, stats = _components(edges, config.cc_rounds)
-        candidates = sketches | "CandidateById" >> beam.Map(lambda s: (s[0].id, s[0]))
+            edges = (edges, sketches) | "Verify" >> _VerifyPairs(self.params.threshold)
+        found = edges | "Components" >> ConnectedComponents(config.cc_rounds)
+        candidates = sketches | "CandidateById" >> beam.Map(
+            lambda s: (s.candidate.id, s.candidate))
         decisions = (
-            {"label": labels, "candidate": candidates} | "JoinLabels" >> beam.CoGroupByKey()
-            | "ByComponent" >> beam.FlatMap(lambda kv: [
-                (label, c) for label in kv[1]["label"] for c in kv[1]["candidate"]])
+            {"label": found["labels"], "candidate": candidates}
+            | "JoinLabels" >> beam.CoGroupByKey()
+            | "ByComponent" >> beam.FlatMap(
+                lambda kv: near_dedup.label_members(kv[1]["label"], kv[1]["candidate"]))
             | "GroupComponents" >> beam.GroupByKey()
-            | "KeepPolicy" >> beam.FlatMap(_decide)
+            | "KeepPolicy" >> beam.FlatMap(lambda kv: _tagged(
+                *near_dedup.component_decisions(*kv))).with_outputs(CLUSTERS, _VERDICTS)
         )
-        routed = decisions | "RouteDecisions" >> beam.Map(
-            lambda item: beam.pvalue.TaggedOutput(
-                CLUSTERS if isinstance(item, dict) else "verdicts", item)
-        ).with_outputs(CLUSTERS, "verdicts")
         keyed = docs | "DocById" >> beam.Map(lambda d: (d.id, d))
-        applied = ({"doc": keyed, "verdict": routed["verdicts"]}
+        verdicts = decisions[_VERDICTS] | "VerdictById" >> beam.Map(lambda v: (v.doc_id, v))
+        applied = ({"doc": keyed, "verdict": verdicts}
                    | "JoinVerdicts" >> beam.CoGroupByKey()
-                   | "ApplyVerdicts" >> beam.FlatMap(_apply_verdict)
+                   | "ApplyVerdicts" >> beam.FlatMap(
+                       lambda kv: near_dedup.apply_verdict(kv[1]["doc"], kv[1]["verdict"]))
                    | "RouteNear" >> beam.Map(_route).with_outputs(DOCUMENTS, DROPS))
         return {DOCUMENTS: applied[DOCUMENTS], DROPS: applied[DROPS],
-                CLUSTERS: routed[CLUSTERS], COMPONENTS: stats}
+                CLUSTERS: decisions[CLUSTERS], COMPONENTS: found["stats"]}
 
 
-def _verified(edges: beam.PCollection, sketches: beam.PCollection, threshold: float
-              ) -> beam.PCollection:
-    """Keep only candidate pairs whose exact Jaccard reaches the threshold."""
-    sets = sketches | "ShinglesById" >> beam.Map(lambda s: (s[0].id, s[2]))
-    first = ({"edge": edges, "set": sets} | "JoinHigh" >> beam.CoGroupByKey()
-             | "CarryHigh" >> beam.FlatMap(lambda kv: [
-                 (low, (kv[0], s)) for low in kv[1]["edge"] for s in kv[1]["set"]]))
-    return ({"pending": first, "set": sets} | "JoinLow" >> beam.CoGroupByKey()
-            | "CheckJaccard" >> beam.FlatMap(lambda kv: [
-                (high, kv[0]) for high, high_set in kv[1]["pending"] for low_set in kv[1]["set"]
-                if jaccard(high_set, low_set) >= threshold]))
+def _tagged(record: dict, verdicts: list) -> list[beam.pvalue.TaggedOutput]:
+    return [beam.pvalue.TaggedOutput(CLUSTERS, record),
+            *(beam.pvalue.TaggedOutput(_VERDICTS, v) for v in verdicts)]
 
 
-def _components(edges: beam.PCollection, rounds: int
-                ) -> tuple[beam.PCollection, beam.PCollection]:
-    """(node, component label) for every node on an edge, and one stats record."""
-    for r in range(rounds):
-        edges = (edges
-                 | f"LargeOut{r}" >> beam.FlatMap(both_directions)
-                 | f"LargeGroup{r}" >> beam.GroupByKey()
-                 | f"LargeStar{r}" >> beam.FlatMap(lambda kv: large_star(*kv))
-                 | f"SmallGroup{r}" >> beam.GroupByKey()
-                 | f"SmallStar{r}" >> beam.FlatMap(lambda kv: small_star(*kv)))
-    ups = edges | "Ups" >> beam.Map(lambda e: (e[0], e[1]))
-    downs = edges | "Downs" >> beam.Map(lambda e: (e[1], e[0]))
-    views = ({"up": ups, "down": downs} | "NodeNeighbours" >> beam.CoGroupByKey()
-             | "NodeView" >> beam.Map(lambda kv: (kv[0], node_view(kv[0], kv[1]["up"],
-                                                                   kv[1]["down"]))))
-    residual = (views
-                | "BrokenEdges" >> beam.FlatMap(lambda kv: kv[1][2] if kv[1][1] else [])
-                | "DistinctResidual" >> beam.Distinct())
-    fixed = (residual
-             | "OneKey" >> beam.Map(lambda e: (None, e))
-             | "GroupResidual" >> beam.GroupByKey()
-             | "UnionFind" >> beam.FlatMap(lambda kv: sorted(union_find(kv[1]).items())))
-    labels = views | "Label" >> beam.Map(
-        lambda kv, fix: (kv[0], fix.get(kv[0], fix.get(kv[1][0], kv[1][0]))),
-        fix=beam.pvalue.AsDict(fixed))
-    n_edges = edges | "CountEdges" >> beam.combiners.Count.Globally()
-    n_residual = residual | "CountResidual" >> beam.combiners.Count.Globally()
-    stats = n_edges | "Stats" >> beam.Map(
-        lambda n, res: {"rounds": rounds, "edges": n, "residual_edges": res},
-        res=beam.pvalue.AsSingleton(n_residual))
-    return labels, stats
+class _CandidatePairs(beam.PTransform):
+    """NearSketches -> distinct `(high, low)` candidate edges: a star per LSH bucket."""
+
+    def __init__(self, salts: int) -> None:
+        super().__init__()
+        self.salts = salts
+
+    def expand(self, sketches: beam.PCollection) -> beam.PCollection:
+        buckets = (sketches
+                   | "BandKeys" >> beam.FlatMap(near_dedup.bucket_entries, self.salts)
+                   | "GroupBuckets" >> beam.GroupByKey())
+        edges = buckets | "BucketStars" >> beam.FlatMap(lambda kv: near_dedup.bucket_star(kv[1]))
+        if self.salts > 1:
+            heads = (buckets
+                     | "BucketHeads" >> beam.MapTuple(near_dedup.bucket_head)
+                     | "GroupHeads" >> beam.GroupByKey()
+                     | "HeadStars" >> beam.FlatMap(lambda kv: near_dedup.bucket_star(kv[1])))
+            edges = (edges, heads) | "AllStars" >> beam.Flatten()
+        return edges | "DistinctEdges" >> beam.Distinct()
 
 
-def _decide(kv: tuple[str, Any]) -> list[Any]:
-    """Verdicts `(id, (keep|drop, …))` per member and the cluster record."""
-    keeper, drops, record = resolve_cluster(kv[1], kv[0])
-    out: list[Any] = [{**record, "method": "minhash"}]
-    out.append((keeper.id, ("keep", kv[0], record["size"])))
-    out.extend((d.doc_id, ("drop", d)) for d in drops)
-    return out
+class _VerifyPairs(beam.PTransform):
+    """(edges, sketches) -> the edges whose exact Jaccard reaches the threshold."""
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__()
+        self.threshold = threshold
+
+    def expand(self, inputs: tuple[beam.PCollection, beam.PCollection]) -> beam.PCollection:
+        edges, sketches = inputs
+        threshold = self.threshold  # the lambdas below must not pickle the transform
+        sets = sketches | "ShinglesById" >> beam.Map(lambda s: (s.candidate.id, s.shingles))
+        pending = ({"edge": edges, "set": sets} | "JoinHigh" >> beam.CoGroupByKey()
+                   | "CarryHigh" >> beam.FlatMap(lambda kv: near_dedup.carry_high_set(
+                       kv[0], kv[1]["edge"], kv[1]["set"])))
+        return ({"pending": pending, "set": sets} | "JoinLow" >> beam.CoGroupByKey()
+                | "CheckJaccard" >> beam.FlatMap(lambda kv: near_dedup.verified_edges(
+                    kv[0], kv[1]["pending"], kv[1]["set"], threshold)))
 
 
-def _apply_verdict(kv: tuple[str, dict]) -> list[Document | Drop]:
-    docs, verdicts = kv[1]["doc"], kv[1]["verdict"]
-    if not verdicts:
-        return list(docs)
-    verdict = verdicts[0]
-    if verdict[0] == "drop":
-        return [verdict[1]]
-    out = []
-    for doc in docs:
-        meta = {**doc.meta, "cluster": verdict[1], "cluster_size": verdict[2]}
-        out.append(Document(doc.id, doc.source, doc.kind, doc.text, doc.spans, meta))
-    return out
+class ConnectedComponents(beam.PTransform):
+    """Edges -> {"labels": (node, component label) per node on an edge, "stats": one
+    `components_record`}."""
+
+    def __init__(self, rounds: int) -> None:
+        super().__init__()
+        self.rounds = rounds
+
+    def expand(self, edges: beam.PCollection) -> dict[str, beam.PCollection]:
+        rounds = self.rounds
+        for r in range(rounds):
+            edges = (edges
+                     | f"LargeOut{r}" >> beam.FlatMap(cc.both_directions)
+                     | f"LargeGroup{r}" >> beam.GroupByKey()
+                     | f"LargeStar{r}" >> beam.FlatMapTuple(cc.large_star)
+                     | f"SmallGroup{r}" >> beam.GroupByKey()
+                     | f"SmallStar{r}" >> beam.FlatMapTuple(cc.small_star))
+        ups = edges | "Ups" >> beam.Map(lambda e: (e[0], e[1]))
+        downs = edges | "Downs" >> beam.Map(lambda e: (e[1], e[0]))
+        views = ({"up": ups, "down": downs} | "NodeNeighbours" >> beam.CoGroupByKey()
+                 | "NodeView" >> beam.Map(lambda kv: (kv[0], cc.node_view(
+                     kv[0], kv[1]["up"], kv[1]["down"]))))
+        residual = (views
+                    | "BrokenEdges" >> beam.FlatMap(lambda kv: kv[1][2] if kv[1][1] else [])
+                    | "DistinctResidual" >> beam.Distinct())
+        fixed = (residual
+                 | "OneKey" >> beam.Map(lambda e: (None, e))
+                 | "GroupResidual" >> beam.GroupByKey()
+                 | "UnionFind" >> beam.FlatMap(lambda kv: cc.union_find(kv[1]).items()))
+        labels = views | "Label" >> beam.Map(
+            lambda kv, fix: (kv[0], cc.final_label(kv[0], kv[1][0], fix)),
+            fix=beam.pvalue.AsDict(fixed))
+        n_edges = edges | "CountEdges" >> beam.combiners.Count.Globally()
+        n_residual = residual | "CountResidual" >> beam.combiners.Count.Globally()
+        stats = n_edges | "Stats" >> beam.Map(
+            lambda n, res: cc.components_record(rounds, n, res),
+            res=beam.pvalue.AsSingleton(n_residual))
+        return {"labels": labels, "stats": stats}

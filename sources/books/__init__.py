@@ -4,7 +4,6 @@ Pure parts (testable without Beam): `decode`, `gutenberg`, `chapters`, `epub`, `
 `quality`, `reflow`; `reader.BookReader` wires them into the source-reader contract.
 """
 
-from longweave.sources.books.options import BookOptions
 from longweave.sources.books.reader import BookReader, build_book
 
-__all__ = ["BookOptions", "BookReader", "build_book"]
+__all__ = ["BookReader", "build_book"]

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from longweave.schemas.document import Span
+from longweave.schemas.spans import chapter_label
 
 FRONT_MATTER = "(front matter)"
 TOC_GAP_CHARS = 150  # non-space characters between headings below which they are one run
@@ -211,11 +212,11 @@ def chapter_spans(text: str, headings: Iterable[Heading]) -> list[Span]:
         return []
     spans: list[Span] = []
     if text[: ordered[0].start].strip():
-        spans.append(Span(0, ordered[0].start, f"chapter:{FRONT_MATTER}"))
+        spans.append(Span(0, ordered[0].start, chapter_label(FRONT_MATTER)))
     for index, heading in enumerate(ordered):
         start = heading.start if spans else 0
         end = ordered[index + 1].start if index + 1 < len(ordered) else len(text)
-        spans.append(Span(start, end, f"chapter:{_clean_label(heading.label)}"))
+        spans.append(Span(start, end, chapter_label(_clean_label(heading.label))))
     return spans
 
 

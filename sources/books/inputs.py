@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from longweave.schemas.fs import open_binary
-from longweave.sources.books.options import HUB_PREFIX, BookOptions
+from longweave.schemas.recipe_sources import HUB_PREFIX, BookOptions
 
 _CHUNK = 1 << 20
 

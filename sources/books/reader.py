@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from longweave.schemas.document import Document, make_document_id
 from longweave.schemas.ledger import Rejected
+from longweave.schemas.meta import QUALITY, BookMeta, record_meta
+from longweave.schemas.recipe_sources import (
+    BOOK_RECORD_SUFFIXES,
+    EPUB_SUFFIXES,
+    HUB_PREFIX,
+    BookOptions,
+)
 from longweave.sources.base import SourceReader, files_under, safe_read
 from longweave.sources.books.chapters import Heading, chapter_spans, find_headings
 from longweave.sources.books.decode import decode_bytes, normalise_text
@@ -17,18 +23,20 @@ from longweave.sources.books.gutenberg import (
     strip_gutenberg,
 )
 from longweave.sources.books.inputs import InputError, iter_records, read_capped
-from longweave.sources.books.options import EPUB_SUFFIXES, HUB_PREFIX, RECORD_SUFFIXES, BookOptions
 from longweave.sources.books.quality import quality_signals
 from longweave.sources.books.reflow import reflow_paragraphs
 
 WHOLE_FILE = "file"
+# Book keys the reader measures itself: a kept record field of the same name goes under
+# meta["fields"] instead of replacing one (title and author come from the record anyway).
+MEASURED_KEYS = frozenset({"path", "record", "format", "encoding", QUALITY, "chapters",
+                           "gutenberg", "notes_dropped_chars"})
 
 
 class BookReader(SourceReader):
     """Books from `.txt(.gz|.zst)`, `.epub`, JSONL / Parquet / Arrow records, or `hf://<id>`."""
 
     kind = "book"
-    options_model = BookOptions
 
     @classmethod
     def locate(cls, paths: list[str], options: BookOptions) -> list[str]:
@@ -40,7 +48,7 @@ class BookReader(SourceReader):
     @classmethod
     def read(cls, source: str, locator: str, options: BookOptions
              ) -> Iterator[Document | Rejected]:
-        if locator.startswith(HUB_PREFIX) or locator.endswith(RECORD_SUFFIXES):
+        if locator.startswith(HUB_PREFIX) or locator.endswith(BOOK_RECORD_SUFFIXES):
             reader = _read_records(source, locator, options)
         elif locator.endswith(EPUB_SUFFIXES):
             reader = _read_epub(source, locator, options)
@@ -61,7 +69,7 @@ def _rejecting_input_errors(source: str, locator: str, reader: Iterator[Document
 def _read_text(source: str, locator: str, options: BookOptions
                ) -> Iterator[Document | Rejected]:
     decoded = decode_bytes(read_capped(locator, options.max_file_bytes), options.encoding)
-    meta = {"path": locator, "format": "txt", "encoding": decoded.meta()}
+    meta: BookMeta = {"path": locator, "format": "txt", "encoding": decoded.meta()}
     yield build_book(source, locator, WHOLE_FILE, decoded.text, meta, options)
 
 
@@ -69,7 +77,7 @@ def _read_epub(source: str, locator: str, options: BookOptions
                ) -> Iterator[Document | Rejected]:
     limits = ZipLimits(options.epub_max_entries, options.epub_max_expanded_bytes)
     book = read_epub(read_capped(locator, options.max_file_bytes), limits)
-    meta = {"path": locator, "format": "epub", **book.meta}
+    meta: BookMeta = {"path": locator, "format": "epub", **book.meta}
     yield build_book(source, locator, WHOLE_FILE, book.text, meta, options,
                      headings=book.headings)
 
@@ -91,8 +99,7 @@ def _read_records(source: str, locator: str, options: BookOptions
             continue
         ident = record.get(options.id_field) if options.id_field else None
         unit = str(ident) if ident is not None else key
-        meta: dict[str, Any] = {name: record[name] for name in options.meta_fields
-                                if name in record}
+        meta: BookMeta = record_meta(record, options.meta_fields, MEASURED_KEYS)
         for field_name, key_name in ((options.title_field, "title"),
                                      (options.author_field, "author")):
             if field_name and record.get(field_name) not in (None, ""):
@@ -103,7 +110,7 @@ def _read_records(source: str, locator: str, options: BookOptions
         yield build_book(source, locator, unit, text, meta, options)
 
 
-def build_book(source: str, locator: str, unit: str, text: str, meta: dict[str, Any],
+def build_book(source: str, locator: str, unit: str, text: str, meta: BookMeta,
                options: BookOptions, headings: list[Heading] | None = None
                ) -> Document | Rejected:
     """Clean one decoded book and find its chapters; pure, so tests call it directly.
@@ -116,7 +123,7 @@ def build_book(source: str, locator: str, unit: str, text: str, meta: dict[str, 
     if len(text.strip()) < max(options.min_chars, 1):
         return Rejected(source, locator, unit,
                         f"EmptyBook: {len(text.strip())} characters of text after cleaning")
-    meta["quality"] = quality_signals(text)
+    meta[QUALITY] = quality_signals(text)
     if headings is None and options.reflow:
         text = reflow_paragraphs(text)
     spans = []
@@ -129,7 +136,7 @@ def build_book(source: str, locator: str, unit: str, text: str, meta: dict[str, 
                     text=text, spans=spans, meta=meta)
 
 
-def _clean_plain(text: str, meta: dict[str, Any], options: BookOptions) -> str:
+def _clean_plain(text: str, meta: BookMeta, options: BookOptions) -> str:
     if options.strip_gutenberg and looks_like_gutenberg(text):
         book = strip_gutenberg(text)
         text = book.body

@@ -1,6 +1,5 @@
 """Code repositories as long documents (the `repo` source kind)."""
 
-from longweave.sources.repos.options import RepoOptions
 from longweave.sources.repos.reader import RepoReader
 
-__all__ = ["RepoOptions", "RepoReader"]
+__all__ = ["RepoReader"]

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 import networkx as nx
 
+from longweave.schemas.meta import GraphStats
 from longweave.sources.repos.resolve_base import FileImports
 
 
@@ -69,8 +70,12 @@ def _cycle_order(graph: nx.DiGraph, members: set[str]) -> list[str]:
     return placed
 
 
-def graph_stats(graph: nx.DiGraph, imports: Mapping[str, FileImports]) -> dict[str, object]:
-    """Files, edges, resolved share, cycles, longest dependency chain (in edges)."""
+def graph_stats(graph: nx.DiGraph, imports: Mapping[str, FileImports]) -> GraphStats:
+    """Files, edges, resolved share, cycles, longest dependency chain (in edges).
+
+    The number of weakly connected components is not repeated here: it is the length of
+    the document's `components` list.
+    """
     cycles = [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
     external = sum(len(found.external) for found in imports.values())
     edges = graph.number_of_edges()
@@ -84,5 +89,4 @@ def graph_stats(graph: nx.DiGraph, imports: Mapping[str, FileImports]) -> dict[s
         "files_in_cycles": sum(len(c) for c in cycles),
         "largest_cycle": max((len(c) for c in cycles), default=0),
         "longest_chain": nx.dag_longest_path_length(condensed) if len(condensed) else 0,
-        "components": nx.number_weakly_connected_components(graph) if len(graph) else 0,
     }

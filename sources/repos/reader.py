@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 
 from longweave.schemas.document import Document, make_document_id
 from longweave.schemas.ledger import Rejected
+from longweave.schemas.meta import RepoMeta
+from longweave.schemas.recipe_sources import RepoOptions
 from longweave.sources.base import SourceReader, expand_globs, safe_read
 from longweave.sources.repos.graph import build_graph, dependency_order, graph_stats
 from longweave.sources.repos.inputs import (
@@ -34,19 +36,17 @@ from longweave.sources.repos.inputs import (
     walk_tar,
     walk_zip,
 )
-from longweave.sources.repos.options import RepoOptions
-from longweave.sources.repos.render import dependency_distances, render
+from longweave.sources.repos.render import dependency_edges, render
 from longweave.sources.repos.resolve import language_of, resolve_repository
 from longweave.sources.repos.resolve_base import RepoIndex
 from longweave.sources.repos.select import Selector, is_aux_config
 from longweave.sources.repos.tables import TABLE_SUFFIXES, is_saved_dataset, table_repositories
 
-__all__ = ["RepoOptions", "RepoReader"]
+__all__ = ["RepoReader"]
 
 
 class RepoReader(SourceReader):
     kind = "repo"
-    options_model = RepoOptions
 
     @classmethod
     def locate(cls, paths: list[str], options: RepoOptions) -> list[str]:
@@ -148,16 +148,15 @@ def build_document(source: str, locator: str, name: str, entries: Iterable[Entry
     components = dependency_order(graph)
     order = [path for members in components for path in members]
     rendered = render(name, components, texts, options.repo_header, options.file_header)
-    distances = dependency_distances(graph, rendered, order, options.max_distances_listed)
+    distances = dependency_edges(graph, rendered, order, options.max_distances_listed)
     external = Counter(spec for found in imports.values() for spec in found.external)
     skipped = dict(sorted(selector.skipped.items())[: options.max_skipped_listed])
-    meta: dict[str, object] = {
+    meta: RepoMeta = {
         "repo": name, "path": locator, "input": input_kind, "files": len(order),
         "languages": dict(sorted(Counter(language_of(p) or "other" for p in order).items())),
         "order": "dependencies-first",
-        "graph": graph_stats(graph, imports),
+        "graph": {**graph_stats(graph, imports), "edge_chars": distances["summary"]},
         "components": rendered.components,
-        "dependency_distance": distances["summary"],
         "dependency_edges": distances["edges"],
         "dependency_edges_truncated": distances["edges_truncated"],
         "external_imports": dict(sorted(external.items())[: options.max_skipped_listed]),

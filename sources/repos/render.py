@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from longweave.schemas.document import Span
+from longweave.schemas.meta import ComponentRange
+from longweave.schemas.spans import file_label
 
 
 @dataclass
 class Rendered:
     text: str
     spans: list[Span]
-    components: list[dict[str, int]]
+    components: list[ComponentRange]
     starts: dict[str, int] = field(default_factory=dict)
 
 
@@ -30,7 +32,7 @@ def render(repo: str, components: list[list[str]], texts: dict[str, str],
     offset = len(parts[0])
     spans: list[Span] = []
     starts: dict[str, int] = {}
-    bounds: list[dict[str, int]] = []
+    bounds: list[ComponentRange] = []
     for members in components:
         first = offset
         for path in members:
@@ -39,16 +41,17 @@ def render(repo: str, components: list[list[str]], texts: dict[str, str],
             if not block.endswith("\n"):
                 block += "\n"
             starts[path] = offset
-            spans.append(Span(offset, offset + len(block), f"file:{path}"))
+            spans.append(Span(offset, offset + len(block), file_label(path)))
             parts.append(block)
             offset += len(block)
         bounds.append({"start": first, "end": offset, "files": len(members)})
     return Rendered("".join(parts), spans, bounds, starts)
 
 
-def dependency_distances(graph: nx.DiGraph, rendered: Rendered, order: list[str],
-                         limit: int) -> dict[str, object]:
-    """Per-edge distances (compact `[importer, imported, chars]` by file index) + summary.
+def dependency_edges(graph: nx.DiGraph, rendered: Rendered, order: list[str],
+                     limit: int) -> dict[str, object]:
+    """Import edges as compact `[importer, imported, chars]` by file index, and a summary of
+    every edge's distance in characters (meta `dependency_edges`, `graph.edge_chars`).
 
     A negative distance means the dependency comes later: only possible inside a cycle.
     """

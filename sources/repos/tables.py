@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from longweave.schemas.fs import open_binary
 from longweave.schemas.ledger import Rejected
+from longweave.schemas.recipe_sources import RepoOptions
 from longweave.sources.repos.inputs import Entry
-from longweave.sources.repos.options import RepoOptions
 
 TABLE_SUFFIXES = (".jsonl", ".parquet")
 

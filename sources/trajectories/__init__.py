@@ -2,7 +2,6 @@
 (the `trajectory` source kind)."""
 
 from longweave.sources.trajectories.detect import FORMATS
-from longweave.sources.trajectories.options import TrajectoryOptions
 from longweave.sources.trajectories.reader import TrajectoryReader
 
-__all__ = ["FORMATS", "TrajectoryOptions", "TrajectoryReader"]
+__all__ = ["FORMATS", "TrajectoryReader"]

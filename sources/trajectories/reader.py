@@ -16,21 +16,21 @@ from longweave.filters.secrets import merge_counts, redact_secrets, redact_value
 from longweave.schemas.document import Document, make_document_id
 from longweave.schemas.fs import open_binary
 from longweave.schemas.ledger import Rejected
+from longweave.schemas.meta import TrajectoryMeta
+from longweave.schemas.recipe_sources import TrajectoryOptions
 from longweave.schemas.trajectory import Session
 from longweave.sources.base import SourceReader, files_under, safe_read
 from longweave.sources.trajectories.common import Problem
 from longweave.sources.trajectories.detect import load_sessions
-from longweave.sources.trajectories.options import TrajectoryOptions
 from longweave.sources.trajectories.render import render_session
 from longweave.sources.trajectories.stats import session_stats
 
-DEDUPE_NOTE = ("document id = hash(source, session id, content hash): the same session "
+ID_SCHEME = ("document id = hash(source, session id, content hash): the same session "
                "exported twice gets one id and one text, so the exact dedupe pass keeps one")
 
 
 class TrajectoryReader(SourceReader):
     kind = "trajectory"
-    options_model = TrajectoryOptions
 
     @classmethod
     def locate(cls, paths: list[str], options: TrajectoryOptions) -> list[str]:
@@ -124,14 +124,14 @@ def session_document(source: str, locator: str, session: Session, content_hash: 
                             for r in step.observations)
     secrets = redact_session(session) if options.redact_secrets else {}
     rendered = render_session(session, options)
-    meta = {
+    meta: TrajectoryMeta = {
         "path": locator,
         "record": session.record,
         "format": session.format,
         "session_id": session.session_id,
         "session_id_origin": session.session_id_origin,
         "content_hash": content_hash,
-        "dedupe": DEDUPE_NOTE,
+        "id_scheme": ID_SCHEME,
         "agent": session.agent_name,
         "agent_version": session.agent_version,
         "model": session.model,

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from longweave.schemas.document import Span
+from longweave.schemas.recipe_sources import TrajectoryOptions
+from longweave.schemas.spans import LOSS_OFF, turn_label
 from longweave.schemas.trajectory import ObservationResult, Session, Step, ToolCall
-from longweave.sources.trajectories.options import TrajectoryOptions
 
 ROLE_OF = {"system": "system", "user": "user", "agent": "assistant", "environment": "tool"}
 CAP_MARKER = "\n[... {omitted} characters omitted ...]\n"
@@ -145,9 +146,9 @@ def render_session(session: Session, options: TrajectoryOptions) -> Rendered:
         piece = render_turn(turn.message)
         start, end = position, position + len(piece)
         pieces.append(piece)
-        spans.append(Span(start, end, f"turn:{turn.source}"))
+        spans.append(Span(start, end, turn_label(turn.source)))
         if turn.category in loss_off or (turn.category == "demo" and turn.source in loss_off):
-            spans.append(Span(start, end, "loss:off"))
+            spans.append(Span(start, end, LOSS_OFF))
         placed.append((start, end, turn))
         position = end
     return Rendered("".join(pieces), _merge_loss_off(spans), placed, capped)
@@ -156,11 +157,11 @@ def render_session(session: Session, options: TrajectoryOptions) -> Rendered:
 def _merge_loss_off(spans: list[Span]) -> list[Span]:
     """Adjacent `loss:off` spans become one, so masks stay short; other spans untouched."""
     merged: list[Span] = []
-    for span in sorted(spans, key=lambda s: (s.label != "loss:off", s.start)):
+    for span in sorted(spans, key=lambda s: (s.label != LOSS_OFF, s.start)):
         last = merged[-1] if merged else None
-        if (span.label == "loss:off" and last is not None and last.label == "loss:off"
+        if (span.label == LOSS_OFF and last is not None and last.label == LOSS_OFF
                 and last.end == span.start):
-            merged[-1] = Span(last.start, span.end, "loss:off")
+            merged[-1] = Span(last.start, span.end, LOSS_OFF)
         else:
             merged.append(span)
     return sorted(merged)

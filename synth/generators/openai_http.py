@@ -1,10 +1,11 @@
 """An OpenAI-compatible chat-completions client (vLLM, TGI, SGLang or a hosted API).
 
-Stdlib only (urllib), so it runs on any worker. Bounded concurrency per generator, a
-timeout per request, retries with exponential backoff on 429, 5xx, dropped connections
-and malformed replies, an on-disk cache keyed by the request's hash, and token / cost
-accounting. Anything that still fails raises `GenerationError`; callers turn that into
-a Drop, never into a half-made sample.
+urllib for transport; tenacity schedules the retries. Bounded concurrency per generator, a
+timeout per request, retries on 429, 5xx, dropped connections and malformed replies
+(exponential backoff, never sooner than the server's Retry-After, no sleep after the last
+attempt, no concurrency slot held while sleeping), an on-disk cache keyed by the request's
+hash, and token / cost accounting. Anything that still fails raises `GenerationError`;
+callers turn that into a Drop, never into a half-made sample.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import http.client
 import json
 import os
 import threading
-import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+import tenacity
 
 from longweave.schemas.recipe_synth import GeneratorConfig
 from longweave.synth.generators.base import GenerationError, Generator, QuestionAnswer, Usage
@@ -112,8 +114,7 @@ class OpenAIGenerator(Generator):
             usage = Usage(cached=1)
             self._account(usage)
             return Completion(cached, usage)
-        with self._slots:
-            text, usage = self._post_with_retries(body)
+        text, usage = self._post_with_retries(body)
         self._cache_put(key, text)
         self._account(usage)
         return Completion(text, usage)
@@ -123,18 +124,22 @@ class OpenAIGenerator(Generator):
             self.total.add(usage)
 
     def _post_with_retries(self, body: dict) -> tuple[str, Usage]:
-        config = self.config
-        last = GenerationError("unknown")
-        for attempt in range(config.max_retries + 1):
-            if attempt:
-                time.sleep(min(config.max_backoff_s, config.backoff_s * 2 ** (attempt - 1)))
-            try:
-                return self._post_once(body)
-            except _Retryable as error:
-                last = GenerationError(error.kind, str(error))
-                if error.retry_after is not None and error.retry_after > 0:
-                    time.sleep(min(config.max_backoff_s, error.retry_after))
-        raise last
+        """Up to `max_retries` more attempts; the last failure is raised as it is."""
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.config.max_retries + 1),
+            wait=self._wait, retry=tenacity.retry_if_exception_type(_Retryable), reraise=True)
+        return retrying(self._post_in_slot, body)
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """Exponential backoff, or the server's Retry-After if longer; both capped."""
+        backoff = self.config.backoff_s * 2 ** (state.attempt_number - 1)
+        asked = state.outcome.exception().retry_after or 0  # only _Retryable is retried
+        return min(self.config.max_backoff_s, max(backoff, asked))
+
+    def _post_in_slot(self, body: dict) -> tuple[str, Usage]:
+        """One attempt; the slot is held only while it is in flight, never while waiting."""
+        with self._slots:
+            return self._post_once(body)
 
     def _post_once(self, body: dict) -> tuple[str, Usage]:
         config = self.config
@@ -198,10 +203,11 @@ class OpenAIGenerator(Generator):
         os.replace(tmp, path)  # atomic: concurrent writers never leave half a file
 
 
-class _Retryable(Exception):
+class _Retryable(GenerationError):
+    """A failure worth another attempt; raised as it is once the attempts run out."""
+
     def __init__(self, kind: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
+        super().__init__(kind, message)
         self.retry_after = retry_after
 
 

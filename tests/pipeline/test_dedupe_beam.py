@@ -1,4 +1,8 @@
-"""Dedupe on Beam: duplicate groups, chains, keep policy, ledger lines, worker independence."""
+"""Dedupe on Beam: duplicate groups, chains, keep policy, ledger lines, worker independence.
+
+The transform's outputs are checked inside the pipeline (`test_pipeline.TestPipeline` and
+`assert_that`); only the worker-independence test takes outputs out, to compare two runs.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,19 @@ import json
 import random
 import re
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing import test_pipeline
+from apache_beam.testing.util import assert_that, equal_to
 
+from longweave.filters.components import union_find
 from longweave.filters.minhash import MinHashParams, jaccard, shingle_set
-from longweave.pipeline.transforms.dedupe import Dedupe
+from longweave.pipeline.transforms.dedupe import ConnectedComponents, Dedupe
 from longweave.schemas.document import Document, Span
 from longweave.schemas.recipe_filters import DedupeConfig
 
@@ -39,28 +48,37 @@ def doc(doc_id: str, text: str, kind: str = "text", **meta) -> Document:
     return Document(id=doc_id, source="s", kind=kind, text=text, meta=meta)
 
 
-def run(docs: list[Document], config: DedupeConfig, tmp: Path, *args: str) -> dict[str, list]:
-    """Run Dedupe on the DirectRunner, write each output as JSON lines, read them back."""
-    options = PipelineOptions(["--runner=DirectRunner", *args])
-    with beam.Pipeline(options=options) as p:
-        out = p | beam.Create(docs, reshuffle=False) | Dedupe(config)
-        for name, pcoll in out.items():
-            (pcoll | f"Json{name}" >> beam.Map(lambda x: json.dumps(
-                x.to_row() if hasattr(x, "to_row") else x, sort_keys=True))
-             | f"Write{name}" >> beam.io.WriteToText(str(tmp / name)))
-    result = {}
-    for name in ("documents", "drops", "clusters", "components"):
-        lines = [line for f in sorted(tmp.glob(f"{name}-*")) for line in f.read_text().splitlines()]
-        result[name] = [json.loads(line) for line in sorted(lines)]
-    return result
-
-
 def chain(text: str, blocks: int = 30, links: int = 5) -> list[str]:
     """Sliding windows of `blocks` word blocks: neighbours ~0.95 Jaccard, the ends below 0.8."""
     words = text.split()
     size = len(words) // (blocks + links)
     parts = [" ".join(words[i * size:(i + 1) * size]) for i in range(blocks + links)]
     return [" ".join(parts[i:i + blocks]) for i in range(links + 1)]
+
+
+def dedupe(p: beam.Pipeline, docs: list[Document], config: DedupeConfig) -> dict:
+    return p | beam.Create(docs, reshuffle=False) | Dedupe(config)
+
+
+def check(test: Callable[[list[Any]], None]) -> Callable[[list[Any]], None]:
+    """An `assert_that` matcher from a function that asserts on the whole output."""
+    def matcher(actual: list[Any]) -> None:
+        test(list(actual))
+    return matcher
+
+
+def details(expected: dict[str, str]) -> Callable[[list[Any]], None]:
+    """Matcher: exactly these drops, each a `duplicate` whose detail matches its pattern."""
+    def test(drops: list[Any]) -> None:
+        assert sorted(d.doc_id for d in drops) == sorted(expected)
+        for d in drops:
+            assert d.reason == "duplicate", d
+            assert re.fullmatch(expected[d.doc_id], d.detail), (d.doc_id, d.detail)
+    return check(test)
+
+
+def ids(pcoll: beam.PCollection, label: str) -> beam.PCollection:
+    return pcoll | label >> beam.Map(lambda d: d.id)
 
 
 def test_chain_ends_are_not_duplicates_themselves():
@@ -92,52 +110,72 @@ def chain_keeper(docs: list[Document]) -> str:
     return min((d for d in docs if d.id.startswith("chain")), key=lambda d: (-len(d.text), d.id)).id
 
 
-def test_groups_found_one_survivor_each(corpus, tmp_path):
-    result = run(corpus, DedupeConfig(), tmp_path)
+def test_groups_found_one_survivor_each(corpus):
     keeper = chain_keeper(corpus)
-    kept = {d["id"] for d in result["documents"]}
-    dropped = {d["doc_id"]: d for d in result["drops"]}
-    assert kept == {"a0", "b0", "c0", keeper, "empty", "long"}
-    # every input is either kept or dropped with a ledger line, never both or neither
-    assert len(kept) + len(dropped) == len(corpus)
-    assert all(d["reason"] == "duplicate" for d in dropped.values())
-    assert re.fullmatch(r"duplicate-of:a0 cluster:\S+", dropped["a1"]["detail"])
-    assert dropped["b1"]["detail"].startswith("duplicate-of:b0 cluster:exact-")
-    # the chain x~y~z is one component kept as its longest member
-    loser = "chain0" if keeper != "chain0" else "chain5"
-    assert dropped[loser]["detail"].startswith(f"duplicate-of:{keeper} ")
-    members = [c["members"] for c in result["clusters"] if c["method"] == "minhash"]
-    assert sorted(members) == [["a0", "a1", "a2"], [f"chain{i}" for i in range(6)]]
-    assert result["components"][0]["residual_edges"] == 0
-    meta = {d["id"]: json.loads(d["meta"]) for d in result["documents"]}
-    assert meta["a0"]["cluster_size"] == 3
+    chains = [f"chain{i}" for i in range(6)]
+    with test_pipeline.TestPipeline() as p:
+        out = dedupe(p, corpus, DedupeConfig())
+        # every input is either kept or dropped with a ledger line, never both or neither
+        assert_that(out["documents"] | beam.Map(lambda d: (d.id, d.meta.get("cluster_size"))),
+                    equal_to([("a0", 3), ("b0", None), ("c0", None), (keeper, 6),
+                              ("empty", None), ("long", None)]), label="kept")
+        assert_that(out["drops"], details({
+            "a1": "duplicate-of:a0 cluster:a0", "a2": "duplicate-of:a0 cluster:a0",
+            "b1": "duplicate-of:b0 cluster:exact-[0-9a-f]{16}",
+            # the chain x~y~z is one component kept as its longest member
+            **{c: f"duplicate-of:{keeper} cluster:chain0" for c in chains if c != keeper},
+        }), label="drops")
+        assert_that(out["clusters"] | beam.Map(lambda c: (c["method"], c["keep"],
+                                                          tuple(c["members"]))),
+                    equal_to([("minhash", "a0", ("a0", "a1", "a2")),
+                              ("minhash", keeper, tuple(chains)),
+                              ("exact", "b0", ("b0", "b1"))]), label="clusters")
+        assert_that(out["components"] | beam.Map(lambda s: s["residual_edges"]), equal_to([0]),
+                    label="converged")
 
 
-def test_keep_policy_prefers_quality_on_equal_length(tmp_path):
+def test_keep_policy_prefers_quality_on_equal_length():
     text = stdlib_texts(1)[0]
     first, second = swap_words(text, 0.005, 7), swap_words(text, 0.005, 8)
     size = min(len(first), len(second))
     docs = [doc("p", first[:size], quality={"score": 0.5}),
             doc("q", second[:size], quality={"score": 0.9})]
     assert len(docs[0].text) == len(docs[1].text)
-    result = run(docs, DedupeConfig(exact=False), tmp_path)
-    assert [d["id"] for d in result["documents"]] == ["q"]
+    with test_pipeline.TestPipeline() as p:
+        out = dedupe(p, docs, DedupeConfig(exact=False))
+        assert_that(ids(out["documents"], "Kept"), equal_to(["q"]), label="kept")
+        assert_that(out["drops"], details({"p": "duplicate-of:q cluster:p"}), label="drops")
 
 
-def test_same_result_with_two_worker_processes(corpus, tmp_path):
-    small = [d for d in corpus if d.id != "long"]
-    # one unrolled round: the union-find finish must complete the components
-    config = DedupeConfig(band_salts=3, cc_rounds=1, exact=False)
-    one = run(small, config, tmp_path / "one")
-    two = run(small, config, tmp_path / "two",
-              "--direct_running_mode=multi_processing", "--direct_num_workers=2")
-    assert one == two
-    assert {d["id"] for d in one["documents"]} == {"a0", "b0", "c0", chain_keeper(small), "empty"}
-    assert one["components"][0]["residual_edges"] > 0
+def test_only_listed_kinds_are_near_deduped_unverified():
+    a = stdlib_texts(1)[0]
+    docs = [doc("a0", a), doc("a1", swap_words(a, 0.005, 1)),
+            doc("a2", swap_words(a, 0.005, 2), kind="repo")]
+    with test_pipeline.TestPipeline() as p:
+        out = dedupe(p, docs, DedupeConfig(exact=False, verify=False, kinds=["text"]))
+        assert_that(ids(out["documents"], "Kept"), equal_to(["a0", "a2"]), label="kept")
+        assert_that(out["drops"], details({"a1": "duplicate-of:a0 cluster:a0"}), label="drops")
 
 
-def test_file_level_dedup_cuts_repeated_files(tmp_path):
+def test_components_exact_after_one_round_on_a_shuffled_chain():
+    rng = random.Random(11)
+    nodes = [f"n{i:04d}" for i in range(300)]
+    rng.shuffle(nodes)
+    edges = [(max(a, b), min(a, b)) for a, b in zip(nodes, nodes[1:], strict=False)]
+    with test_pipeline.TestPipeline() as p:
+        found = p | beam.Create(edges) | ConnectedComponents(rounds=1)
+        assert_that(found["labels"], equal_to(sorted(union_find(edges).items())), label="labels")
+        assert_that(found["stats"], check(_unfinished), label="stats")
+
+
+def _unfinished(stats: list[dict]) -> None:
+    """One round cannot turn a 300-node chain into a star: the finish had work to do."""
+    assert len(stats) == 1 and stats[0]["rounds"] == 1 and stats[0]["residual_edges"] > 0
+
+
+def test_file_level_dedup_cuts_repeated_files():
     texts = stdlib_texts(3)
+
     def repo(doc_id: str, files: list[tuple[str, str]]) -> Document:
         text, spans = "<repo_name>r\n", []
         for path, body in files:
@@ -149,10 +187,42 @@ def test_file_level_dedup_cuts_repeated_files(tmp_path):
     r1 = repo("r1", [("a.py", texts[0]), ("b.py", texts[1])])
     r2 = repo("r2", [("vendored/a.py", texts[0]), ("c.py", texts[2])])
     r3 = repo("r3", [("copy.py", texts[1])])
-    result = run([r1, r2, r3], DedupeConfig(file_level=True, near=False), tmp_path)
-    docs = {d["id"]: Document.from_row(d) for d in result["documents"]}
-    assert set(docs) == {"r1", "r2"}
-    assert [s.label for s in docs["r2"].spans] == ["file:c.py"]
-    c_span = docs["r2"].spans[0]
-    assert docs["r2"].text[c_span.start:c_span.end].startswith("<file_sep>c.py\n")
-    assert result["drops"][0]["doc_id"] == "r3"
+
+    def r2_keeps_only_its_own_file(docs: list[Document]) -> None:
+        assert r1 in docs and len(docs) == 2
+        (cut,) = [d for d in docs if d.id == "r2"]
+        assert [s.label for s in cut.spans] == ["file:c.py"]
+        assert cut.text[cut.spans[0].start:cut.spans[0].end].startswith("<file_sep>c.py\n")
+
+    with test_pipeline.TestPipeline() as p:
+        out = dedupe(p, [r1, r2, r3], DedupeConfig(file_level=True, near=False))
+        assert_that(out["documents"], check(r2_keeps_only_its_own_file), label="documents")
+        assert_that(out["drops"], details({"r3": r"duplicate-of:r1 cluster:files \(.*\)"}),
+                    label="drops")
+
+
+def materialise(docs: list[Document], config: DedupeConfig, tmp: Path, *args: str
+                ) -> dict[str, list]:
+    """Every output as sorted JSON lines: what two runs compare byte for byte."""
+    with beam.Pipeline(options=PipelineOptions(["--runner=DirectRunner", *args])) as p:
+        for name, pcoll in dedupe(p, docs, config).items():
+            (pcoll | f"Json{name}" >> beam.Map(lambda x: json.dumps(
+                x.to_row() if hasattr(x, "to_row") else x, sort_keys=True))
+             | f"Write{name}" >> beam.io.WriteToText(str(tmp / name)))
+    return {name: sorted(line for f in sorted(tmp.glob(f"{name}-*"))
+                         for line in f.read_text().splitlines())
+            for name in ("documents", "drops", "clusters", "components")}
+
+
+@pytest.mark.slow
+def test_same_result_with_two_worker_processes(corpus, tmp_path):
+    small = [d for d in corpus if d.id != "long"]
+    # one unrolled round: the union-find finish must complete the components
+    config = DedupeConfig(band_salts=3, cc_rounds=1, exact=False)
+    one = materialise(small, config, tmp_path / "one")
+    two = materialise(small, config, tmp_path / "two",
+                      "--direct_running_mode=multi_processing", "--direct_num_workers=2")
+    assert one == two
+    kept = {json.loads(line)["id"] for line in one["documents"]}
+    assert kept == {"a0", "b0", "c0", chain_keeper(small), "empty"}
+    assert json.loads(one["components"][0])["residual_edges"] > 0

@@ -156,8 +156,7 @@ def test_repository_import_distances_are_measured_in_tokens() -> None:
     starts = np.arange(0, len(text), 2, dtype=np.int64)
     encoded = Encoded(doc, np.zeros(len(starts), dtype=np.int32), starts)
     found = distances_in_tokens(encoded)
-    assert found["dependency_distances"] == [a_end]
-    assert found["dependency_distances_tokens"] == [-(-a_end // 2)]
+    assert found == {"chars": [a_end], "tokens": [-(-a_end // 2)]}
 
 
 def test_component_boundaries_are_preferred_when_they_leave_a_half_full_piece() -> None:
@@ -179,8 +178,7 @@ def test_recorded_dependency_links_become_token_distances() -> None:
                    meta={"dependency_links": [[34, later]]})
     starts = np.arange(0, len(text), 3, dtype=np.int64)  # three characters per token
     found = distances_in_tokens(Encoded(doc, np.zeros(len(starts), np.int32), starts))
-    assert found["dependency_distances"] == [later - 34]
-    assert found["dependency_distances_tokens"] == [-(-later // 3) - (-(-34 // 3))]
+    assert found == {"chars": [later - 34], "tokens": [-(-later // 3) - (-(-34 // 3))]}
 
 
 def test_a_document_that_cannot_be_tokenized_is_quarantined_alone() -> None:

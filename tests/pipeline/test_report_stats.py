@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from report_fixture import build_output
 
+from longweave.pipeline.packing.shards import shard_paths
 from longweave.pipeline.report.build import build_report
 from longweave.pipeline.report.dependency import remention_gaps
-from longweave.pipeline.report.diversity import band_keys, minhash_signature, near_duplicates
-from longweave.pipeline.report.inputs import read_segment_index, shard_paths
+from longweave.pipeline.report.diversity import near_duplicates, segment_keys
+from longweave.pipeline.report.inputs import read_segment_index
 from longweave.pipeline.report.lengths import document_lengths
 from longweave.pipeline.report.stats import apply_across_shards, report_name, shard_stats
 
@@ -66,8 +67,9 @@ def test_splits_shares_and_quality(stats):
                                      "share": {"books": 0.6, "code": 0.4}}
     assert s["shares"]["kind"]["share"] == {"book": 0.6, "repo": 0.4}
     books = s["quality"]["books"]
-    assert books["score"]["mean"] == 0.7 and books["alpha"]["mean"] == 0.8
-    assert books["score"]["n"] == 2  # documents, not pieces
+    # the reader's signal under its name, the filter's score prefixed: neither replaces the other
+    assert books["filter_score"]["mean"] == 0.7 and books["alpha"]["mean"] == 0.8
+    assert books["filter_score"]["n"] == 2  # documents, not pieces
     assert s["by_source"]["books"]["quality_score"] == 0.7
     assert s["by_source"]["code"]["quality_score"] is None
 
@@ -106,8 +108,7 @@ def test_minhash_bands_find_near_not_unrelated_sequences():
     edited = base.copy()
     edited[1500] += 1  # one token changed: Jaccard of 5-gram shingles ~0.997
     other = rng.integers(0, 50_000, size=3000)
-    keys = {"a": band_keys(minhash_signature(base)), "b": band_keys(minhash_signature(edited)),
-            "c": band_keys(minhash_signature(other))}
+    keys = {"a": segment_keys(base), "b": segment_keys(edited), "c": segment_keys(other)}
     flagged = near_duplicates({"s": keys}, across=False)["s"]
     assert flagged == {"a", "b"}
     assert near_duplicates({"x": {"a": keys["a"]}, "y": {"b": keys["b"]}}, across=True) == {
@@ -133,11 +134,11 @@ def test_long_documents_count_all_pieces(stats):
 
 def test_dependency_distances_from_meta_and_depth(stats):
     code = stats["8/shard-00000.arrow"]["length"]["dependency_distance"]["code"]
-    # 100 and 200 chars at C's 8 tokens / 40 chars -> 20 and 40 tokens
+    # the tokenize stage measured C's two links as 20 and 40 tokens
     assert (code["n"], code["mean"], code["min"], code["max"]) == (2, 30.0, 20, 40)
     assert code["histogram"] == {"edges": [16, 32], "counts": [1, 1]}
     length16 = stats["16/shard-00000.arrow"]["length"]
-    assert length16["dependency_distance"]["synth"]["total"] == 8  # tokens given directly
+    assert length16["dependency_distance"]["synth"]["total"] == 8
     depth = length16["depth_coverage"]["synth"]
     assert depth["n"] == 2
     assert depth["histogram"]["counts"] == [0, 0, 1, 0, 0, 0, 0, 0, 0, 1]

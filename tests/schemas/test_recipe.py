@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,8 @@ import yaml
 
 from longweave.jobs.cli import demo_recipe_path, main
 from longweave.schemas.recipe import RecipeError, load_recipe, parse_recipe
+from longweave.schemas.recipe_sources import SOURCE_OPTIONS
+from longweave.sources.registry import SOURCE_KINDS
 
 BASE = {
     "name": "r",
@@ -68,6 +73,20 @@ def test_source_options_are_checked_by_their_kind() -> None:
     assert error_for(sources=sources, mixture=[]) == "sources[0].options.txt_field: unknown key"
 
 
+def test_every_source_kind_has_an_options_model() -> None:
+    assert set(SOURCE_OPTIONS) == set(SOURCE_KINDS)
+
+
+def test_validating_a_recipe_imports_no_reader() -> None:
+    """schemas sits below sources: the recipe checks options without loading any reader."""
+    code = ("import sys; from longweave.schemas.recipe import load_recipe; "
+            "load_recipe(sys.argv[1]); "
+            "print([m for m in sys.modules if m.startswith('longweave.sources')])")
+    out = subprocess.run([sys.executable, "-c", code, str(demo_recipe_path())],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_unknown_source_kind() -> None:
     sources = [{"name": "a", "kind": "videos", "paths": ["."]}]
     assert error_for(sources=sources, mixture=[]).startswith("sources[0].kind: unknown source")
@@ -83,6 +102,55 @@ def test_placeholders_expand_and_relative_paths_resolve(tmp_path: Path) -> None:
     recipe = load_recipe(recipe_file)
     assert Path(recipe.sources[0].paths[0], "json", "__init__.py").exists()
     assert recipe.sources[1].paths == [str(tmp_path / "data")]
+
+
+def test_unknown_placeholder_is_named() -> None:
+    sources = [{"name": "a", "kind": "text", "paths": [".", "${nowhere_at_all}/x"]}]
+    message = error_for(sources=sources, mixture=[])
+    assert message == "sources[0].paths[1]: unknown placeholder ${nowhere_at_all}"
+    assert error_for(tokenizer={"path": "${nope}/tokenizer.json"}) == (
+        "tokenizer.path: unknown placeholder ${nope}")
+    assert error_for(tokenizer={"path": "a$"}).startswith("tokenizer.path: Invalid placeholder")
+
+
+def test_dollar_dollar_is_a_literal_dollar(tmp_path: Path) -> None:
+    (tmp_path / "$x").mkdir()
+    data = {"name": "r", "buckets": [64],
+            "sources": [{"name": "a", "kind": "text", "paths": "$$x"}]}
+    assert parse_recipe(data, tmp_path).sources[0].paths == [str(tmp_path / "$x")]
+
+
+def test_relative_paths_do_not_depend_on_the_working_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "recipes"
+    (folder / "data").mkdir(parents=True)
+    for name in ("a.txt", "b.txt"):
+        (folder / "data" / name).write_text("text")
+    (folder / "tok.json").write_text("{}")
+    recipe_file = folder / "r.yaml"
+    recipe_file.write_text(yaml.safe_dump({
+        "name": "r", "buckets": [64],
+        "sources": [{"name": "a", "kind": "text", "paths": ["data/*.txt", "data/a.txt"]}],
+        "tokenizer": {"path": "tok.json"},
+        "synthesize": {"generator": {"cache_dir": "cache"}}}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def load_from(cwd: Path, path: Path) -> dict:
+        monkeypatch.chdir(cwd)
+        with monkeypatch.context() as patched:  # not even a chdir that is undone afterwards
+            patched.setattr(os, "chdir", lambda _: pytest.fail("loading calls os.chdir"))
+            recipe = load_recipe(path)
+        assert Path.cwd() == cwd
+        return {"paths": recipe.sources[0].paths, "tokenizer": recipe.tokenizer.path,
+                "cache": recipe.synthesize.generator.cache_dir, "hash": recipe.recipe_hash}
+
+    beside = load_from(folder, recipe_file)
+    assert beside["paths"] == [str(folder / "data" / "*.txt"), str(folder / "data" / "a.txt")]
+    assert beside["tokenizer"] == str(folder / "tok.json")
+    assert beside["cache"] == str(folder / "cache")
+    assert load_from(elsewhere, recipe_file) == beside  # globs too resolve next to the recipe
+    assert load_from(tmp_path, Path("recipes", "r.yaml")) == beside
 
 
 def test_cli_exits_non_zero_with_the_key(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

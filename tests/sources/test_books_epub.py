@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from longweave.schemas.ledger import Rejected
-from longweave.sources.books import BookOptions, BookReader
+from longweave.schemas.recipe_sources import BookOptions
+from longweave.sources.books import BookReader
 from longweave.sources.books.epub import EpubError, ZipLimits, read_epub
 from longweave.sources.books.xhtml import xhtml_to_text
 

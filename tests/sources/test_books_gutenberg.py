@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from longweave.schemas.ledger import Rejected
-from longweave.sources.books import BookOptions, BookReader
+from longweave.schemas.recipe_sources import BookOptions
+from longweave.sources.books import BookReader
 from longweave.sources.books.gutenberg import drop_production_notes, parse_header, strip_gutenberg
 
 BOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "books"

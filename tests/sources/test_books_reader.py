@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Rejected
-from longweave.sources.books import BookOptions, BookReader
+from longweave.schemas.recipe_sources import BookOptions
+from longweave.sources.books import BookReader
 from longweave.sources.registry import reader_for
 
 STORY = ("CHAPTER I\n\nThe rain fell on the little town all night, and in the morning the "

@@ -17,7 +17,8 @@ import pytest
 
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Rejected
-from longweave.sources.repos import RepoOptions, RepoReader
+from longweave.schemas.recipe_sources import RepoOptions
+from longweave.sources.repos import RepoReader
 
 
 def make_repo(root: Path, files: dict[str, str | bytes]) -> Path:

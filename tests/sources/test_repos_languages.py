@@ -9,7 +9,8 @@ import networkx as nx
 import pytest
 
 from longweave.schemas.document import Document
-from longweave.sources.repos import RepoOptions, RepoReader
+from longweave.schemas.recipe_sources import RepoOptions
+from longweave.sources.repos import RepoReader
 
 
 def make_repo(root: Path, files: dict[str, str]) -> Path:
@@ -181,7 +182,7 @@ def test_stdlib_package_dependencies_come_first(package: str) -> None:
             in_cycle_backward += 1
         else:
             assert starts[imported] < starts[importer]
-    assert in_cycle_backward == doc.meta["dependency_distance"].get("backward", 0)
+    assert in_cycle_backward == graph["edge_chars"].get("backward", 0)
     assert in_cycle_backward <= graph["files_in_cycles"] ** 2
     bounds = doc.meta["components"]
     assert bounds[0]["start"] == len(f"<repo_name>{package}\n")

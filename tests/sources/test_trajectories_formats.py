@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from longweave.schemas.document import Document
-from longweave.sources.trajectories import TrajectoryOptions, TrajectoryReader
+from longweave.schemas.recipe_sources import TrajectoryOptions
+from longweave.sources.trajectories import TrajectoryReader
 from longweave.sources.trajectories.detect import load_sessions
 
 OPTIONS = TrajectoryOptions()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Rejected
-from longweave.sources.trajectories import TrajectoryOptions, TrajectoryReader
+from longweave.schemas.recipe_sources import TrajectoryOptions
+from longweave.sources.trajectories import TrajectoryReader
 
 OPTIONS = TrajectoryOptions()
 
@@ -80,7 +81,7 @@ def test_duplicate_sessions_in_one_file_and_across_files(tmp_path: Path) -> None
     other.write_text(json.dumps(conversation))
     [copy], _ = read(other)
     assert copy.id == docs[0].id and copy.text == docs[0].text
-    assert "exact dedupe" in copy.meta["dedupe"]
+    assert "exact dedupe" in copy.meta["id_scheme"]
 
 
 def test_secrets_in_arguments_and_observations_are_redacted(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from longweave.schemas.document import Document
+from longweave.schemas.recipe_sources import TrajectoryOptions
 from longweave.sources.registry import reader_for
-from longweave.sources.trajectories import TrajectoryOptions, TrajectoryReader
+from longweave.sources.trajectories import TrajectoryReader
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "trajectories"
 OPTIONS = TrajectoryOptions()

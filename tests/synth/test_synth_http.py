@@ -30,6 +30,7 @@ class FaultyServer(ThreadingHTTPServer):
         self.faults: dict[str, list[str]] = {}
         self.always: dict[str, str] = {}
         self.first_fault_every = 0  # >0: the first request of every n-th prompt gets a 429
+        self.retry_after = "0"  # the Retry-After header of error replies
         self.seen: dict[str, int] = {}
         self.requests = 0
         self.in_flight = 0
@@ -89,7 +90,8 @@ class Handler(BaseHTTPRequestHandler):
         if fault in ("slow", "busy"):
             self._busy(0.6 if fault == "slow" else 0.15)
         if fault.isdigit():
-            self._send(int(fault), b'{"error": "try later"}', {"Retry-After": "0"})
+            self._send(int(fault), b'{"error": "try later"}',
+                       {"Retry-After": self.server.retry_after})
             return
         if fault == "malformed":
             self._send(200, b'{"choices": [ {"message": ')
@@ -154,6 +156,36 @@ def test_persistent_failures_raise_with_their_kind(server) -> None:
     with pytest.raises(GenerationError) as bad:
         gen.chat("[bad] hello")
     assert bad.value.kind == "http-400" and server.seen["[bad] hello"] == 1  # not retried
+
+
+@pytest.mark.parametrize("status, retry_after, retries, max_backoff, expected", [
+    ("429", "5", 2, 30, [5, 5]),  # Retry-After honoured, once per retry, none after the last
+    ("503", "0", 4, 5, [1, 2, 4, 5]),  # no Retry-After: backoff doubles up to its cap
+    ("429", "3", 3, 30, [3, 3, 4]),  # never sooner than the server asks, nor than the backoff
+])
+def test_retry_sleeps(server, monkeypatch, status, retry_after, retries, max_backoff,
+                      expected) -> None:
+    """Measured sleeps (the sleep function is patched): how long, after which request, and
+    whether the concurrency slot was free meanwhile (so other prompts can go out)."""
+    server.always["[busy]"] = status
+    server.retry_after = retry_after
+    gen = OpenAIGenerator(generator_config(server, max_retries=retries, backoff_s=1.0,
+                                           max_backoff_s=max_backoff, max_concurrency=1))
+    sleeps = []
+
+    def sleep(seconds: float) -> None:
+        slot_free = gen._slots.acquire(blocking=False)
+        if slot_free:
+            gen._slots.release()
+        sleeps.append((seconds, server.requests, slot_free))
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    with pytest.raises(GenerationError) as failed:
+        gen.chat("[busy] hello")
+    assert failed.value.kind == f"http-{status}" and server.requests == retries + 1
+    assert [s for s, _, _ in sleeps] == expected
+    assert [n for _, n, _ in sleeps] == list(range(1, retries + 1))  # a sleep follows a request
+    assert all(free for _, _, free in sleeps)
 
 
 def test_cache_answers_repeats_without_a_request(server, tmp_path) -> None:
