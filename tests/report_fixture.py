@@ -11,7 +11,6 @@ so document L is 40003 tokens long.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -88,7 +87,8 @@ def _row(segments: list[tuple[str, list[int]]], bucket: int) -> dict:
         bucket=bucket, loss_mask=mask).to_row()
 
 
-def ledgers() -> dict[str, dict]:
+def ledgers() -> list[tuple[str, dict]]:
+    """Every stage's ledger, in flow order."""
     stages = [
         Ledger("collect", 12, 11, dropped={"quarantined:UnicodeDecodeError": 1}),
         Ledger("filter", 11, 9, dropped={"filtered:min_chars": 1, "filtered:empty": 1}),
@@ -96,7 +96,7 @@ def ledgers() -> dict[str, dict]:
         Ledger("synthesize", 7, 9, created=3, dropped={"synth-failed:timeout": 1}),
         Ledger("pack", 9, 8, dropped={"sampled-out": 1}),
     ]
-    return {ledger.stage: ledger.to_json() for ledger in stages}
+    return [(ledger.stage, ledger.to_json()) for ledger in stages]
 
 
 MIXTURE = {
@@ -132,10 +132,10 @@ def build_output(out_dir: Path) -> Path:
     pq.write_table(pa.Table.from_pylist(index[5:], schema=SEGMENT_INDEX_SCHEMA),
                    out_dir / "docs" / "part-00001.parquet")
     make_tokenizer().save(str(out_dir / "tokenizer.json"))
-    manifest = Manifest(recipe_name="tiny", recipe_hash="r" * 8, tokenizer_hash="t" * 8,
-                        buckets=[8, 16], shards=entries, mixture=MIXTURE).to_json()
-    manifest["ledgers"] = ledgers()
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    flow = ledgers()
+    Manifest(recipe_name="tiny", recipe_hash="r" * 8, tokenizer_hash="t" * 8, buckets=[8, 16],
+             shards=entries, mixture=MIXTURE, ledgers=dict(flow),
+             stages=[stage for stage, _ in flow]).write(str(out_dir))
     return out_dir
 
 

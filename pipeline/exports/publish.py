@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from longweave.schemas import fs
+from longweave.schemas import fs, layout
 from longweave.schemas.meta import license_of
+from longweave.schemas.packed import Manifest
 
 MARKER = ".longweave-publish"
 # License ids the Hub knows, and the spellings metadata uses for them. Ambiguous names
@@ -84,7 +85,7 @@ def card_license(counts: dict[tuple[str, str], int]) -> list[str]:
 def read_index(out_dir: str) -> list[dict]:
     """The pack stage's segment index (`docs/*.parquet`): doc ids, sources and meta."""
     rows: list[dict] = []
-    for path in fs.glob(fs.join(out_dir, "docs", "*.parquet")):
+    for path in fs.glob(fs.join(out_dir, layout.INDEX_DIR, "*.parquet")):
         table = pq.read_table(io.BytesIO(fs.read_bytes(path)),
                               columns=["doc_id", "source", "meta"])
         rows.extend(table.to_pylist())
@@ -113,14 +114,14 @@ def _shard_shape(path: str) -> tuple[pa.Schema, int]:
         return reader.schema, reader.read_all().nbytes
 
 
-def front_matter(manifest: dict, schemas: dict[int, pa.Schema], sizes: Counter,
+def front_matter(manifest: Manifest, schemas: dict[int, pa.Schema], sizes: Counter,
                  licenses: list[str], repo_id: str) -> dict[str, Any]:
     """The card's YAML: one config per bucket with its data_files, features and row count."""
     from datasets import Features
 
     rows: Counter = Counter()
-    for shard in manifest["shards"]:
-        rows[shard["bucket"]] += shard["rows"]
+    for shard in manifest.shards:
+        rows[shard.bucket] += shard.rows
     buckets = sorted(schemas)
     configs, infos = [], []
     for bucket in buckets:
@@ -145,24 +146,24 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def card_body(manifest: dict, license_counts: dict[tuple[str, str], int],
+def card_body(manifest: Manifest, license_counts: dict[tuple[str, str], int],
               summary: dict | None, repo_id: str) -> str:
     """The card's Markdown: loading, buckets, mixture, licenses, report summary, recipe."""
-    totals = manifest.get("totals", {})
+    totals = manifest.totals
     by_bucket: dict[int, list[int]] = {}
-    for shard in manifest["shards"]:
-        entry = by_bucket.setdefault(shard["bucket"], [0, 0, 0])
-        entry[0] += shard["rows"]
-        entry[1] += shard["tokens"]
+    for shard in manifest.shards:
+        entry = by_bucket.setdefault(shard.bucket, [0, 0, 0])
+        entry[0] += shard.rows
+        entry[1] += shard.tokens
         entry[2] += 1
-    mixture = manifest.get("mixture", {})
+    mixture = manifest.mixture
     tokens = mixture.get("tokens", {})
     parts = [
         f"# {repo_id.split('/')[-1]}",
         f"Packed, length-bucketed training sequences built by longweave from the recipe "
-        f"`{manifest['recipe_name']}` (recipe hash `{manifest['recipe_hash']}`, tokenizer "
-        f"hash `{manifest['tokenizer_hash']}`): {totals.get('tokens', 0):,} tokens in "
-        f"{totals.get('rows', 0):,} rows. Each row is exactly its bucket's length; "
+        f"`{manifest.recipe_name}` (recipe hash `{manifest.recipe_hash}`, tokenizer "
+        f"hash `{manifest.tokenizer_hash}`): {totals['tokens']:,} tokens in "
+        f"{totals['rows']:,} rows. Each row is exactly its bucket's length; "
         "`cu_seqlens` marks the document boundaries (FlashAttention varlen convention) and "
         "`loss_mask`, when present, is 0 on tokens that do not count in the loss. "
         "`tokenizer.json` is the tokenizer the ids come from.",
@@ -192,9 +193,9 @@ def card_body(manifest: dict, license_counts: dict[tuple[str, str], int],
                      [[stage, ledger.get("in"), ledger.get("out"),
                        ", ".join(f"{k} {v}" for k, v in ledger.get("dropped", {}).items())
                        or "-"]
-                      for stage, ledger in manifest.get("ledgers", {}).items()]),
+                      for stage, ledger in manifest.ordered_ledgers()]),
               "## Recipe",
-              "```yaml\n" + yaml.safe_dump(manifest.get("recipe", {}), sort_keys=False)
+              "```yaml\n" + yaml.safe_dump(manifest.recipe, sort_keys=False)
               + "```"]
     return "\n\n".join(parts) + "\n"
 
@@ -230,29 +231,31 @@ def _fresh_folder(folder: str) -> None:
 
 def write_folder(out_dir: str, repo_id: str, folder: str) -> str:
     """Write the dataset folder (card, shards, manifest, tokenizer, recipe, report)."""
-    manifest = fs.read_json(fs.join(out_dir, "manifest.json"))
-    if not manifest["shards"]:
-        raise ValueError(f"publish: {out_dir}/manifest.json lists no shards")
+    manifest = Manifest.read(out_dir)
+    if not manifest.shards:
+        raise ValueError(f"publish: {out_dir}/{layout.MANIFEST_FILE} lists no shards")
     _fresh_folder(folder)
     schemas: dict[int, pa.Schema] = {}
     sizes: Counter = Counter()
-    for shard in manifest["shards"]:
-        target = os.path.join(folder, *shard["path"].split("/"))
-        _place_shard(fs.join(out_dir, *shard["path"].split("/")), target, shard["sha256"])
+    for shard in manifest.shards:
+        target = os.path.join(folder, *shard.path.split("/"))
+        _place_shard(fs.join(out_dir, *shard.path.split("/")), target, shard.sha256)
         schema, size = _shard_shape(target)
-        schemas.setdefault(shard["bucket"], schema)
-        sizes[shard["bucket"]] += size
+        schemas.setdefault(shard.bucket, schema)
+        sizes[shard.bucket] += size
     summary = None
-    for name in ("manifest.json", "tokenizer.json", "report/summary.json", "report/report.html"):
+    summary_name = f"{layout.REPORT_DIR}/{layout.SUMMARY_FILE}"
+    for name in (layout.MANIFEST_FILE, layout.TOKENIZER_FILE, summary_name,
+                 f"{layout.REPORT_DIR}/{layout.HTML_FILE}"):
         source = fs.join(out_dir, *name.split("/"))
         if fs.exists(source):
             os.makedirs(os.path.dirname(os.path.join(folder, name)), exist_ok=True)
             with open(os.path.join(folder, name), "wb") as handle:
                 handle.write(fs.read_bytes(source))
-            if name == "report/summary.json":
+            if name == summary_name:
                 summary = fs.read_json(source)
     with open(os.path.join(folder, "recipe.yaml"), "w", encoding="utf-8") as handle:
-        yaml.safe_dump(manifest.get("recipe", {}), handle, sort_keys=False)
+        yaml.safe_dump(manifest.recipe, handle, sort_keys=False)
     counts = document_licenses(read_index(out_dir))
     meta = front_matter(manifest, schemas, sizes, card_license(counts), repo_id)
     card = ("---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n\n"

@@ -47,17 +47,18 @@ def shard_report_path(report_dir: str, rel_path: str) -> str:
     return fs.join(report_dir, layout.REPORT_SHARDS_DIR, report_name(rel_path))
 
 
-def build_summary(shards: list[dict[str, Any]], manifest: dict[str, Any],
+def build_summary(shards: list[dict[str, Any]], manifest: Manifest | None,
                   out_dir: str) -> dict[str, Any]:
     """The run summary from the per-shard stats, the manifest and the segment index."""
     index = read_segment_index(out_dir)
     corpus = corpus_measures(packed_index(index, document_lengths(index)))
+    run = {key: getattr(manifest, key) if manifest else None for key in
+           ("recipe_name", "recipe_hash", "tokenizer_hash", "buckets")}
     return {
-        "run": {key: manifest.get(key) for key in
-                ("recipe_name", "recipe_hash", "tokenizer_hash", "buckets")},
+        "run": run,
         "totals": {**totals(shards), "documents": corpus["documents"]},
-        "mixture": mixture(manifest),
-        "ledger": waterfall(manifest),
+        "mixture": mixture(manifest.mixture if manifest else {}),
+        "ledger": waterfall(manifest.ordered_ledgers() if manifest else []),
         "shares": {column: _shares_block(merge_counts(shards, "shares", column, "tokens"))
                    for column in ("source", "kind")},
         "quality": corpus["quality"],
@@ -104,7 +105,7 @@ def build_report(out_dir: str, report_dir: str | None = None,
     report_dir = report_dir or fs.join(out_dir, layout.REPORT_DIR)
     fs.remove_tree(fs.join(report_dir, layout.REPORT_SHARDS_DIR))  # an earlier run's
     shards = shard_reports(out_dir, report_dir, shard_paths(out_dir), sample_tokens)
-    manifest = Manifest.read(out_dir).to_json() if Manifest.exists(out_dir) else {}
+    manifest = Manifest.read(out_dir) if Manifest.exists(out_dir) else None
     summary = build_summary(shards, manifest, out_dir)
     fs.write_json(fs.join(report_dir, layout.SUMMARY_FILE), summary)
     fs.write_bytes(fs.join(report_dir, layout.HTML_FILE),

@@ -16,9 +16,6 @@ from longweave.pipeline.report import diversity as stats_diversity
 from longweave.pipeline.report import lengths as stats_lengths
 from longweave.pipeline.report.numbers import log2_histogram, ratio, rnd, shares, summary
 
-LEDGER_STAGES: tuple[str, ...] = ("collect", "filter", "dedupe", "synthesize", "tokenize",
-                                   "pack")
-
 
 def _sum(shards: list[dict[str, Any]], *path: str) -> int:
     total = 0
@@ -173,9 +170,8 @@ def triangle(shards: list[dict[str, Any]], corpus: dict[str, Any]) -> dict[str, 
     return rows
 
 
-def mixture(manifest: dict[str, Any]) -> dict[str, Any]:
+def mixture(mix: dict[str, Any]) -> dict[str, Any]:
     """Target vs actual share per source, with the pack stage's token accounting."""
-    mix = manifest.get("mixture") or {}
     target, actual = mix.get("target", {}), mix.get("actual", {})
     rows = {src: {"target": rnd(target.get(src, 0.0)), "actual": rnd(actual.get(src, 0.0)),
                   "difference": rnd(actual.get(src, 0.0) - target.get(src, 0.0)),
@@ -188,18 +184,17 @@ def mixture(manifest: dict[str, Any]) -> dict[str, Any]:
             "by_bucket_share": {b: shares(v) for b, v in by_bucket.items()}}
 
 
-def waterfall(manifest: dict[str, Any]) -> dict[str, Any]:
+def waterfall(ledgers: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     """Records from collect to pack: each stage's drops (by reason) and creations as steps.
 
-    `steps` is a list of {stage, label, delta, level} where level is the running count
-    after the step; `balanced` says whether every ledger satisfied in + created = out + drops.
+    `ledgers` are (stage, ledger) in flow order (`Manifest.ordered_ledgers`). `steps` is a
+    list of {stage, label, delta, level} where level is the running count after the step;
+    `balanced` says whether every ledger satisfied in + created = out + drops.
     """
-    ledgers = manifest.get("ledgers") or {}
     steps: list[dict[str, Any]] = []
     level: int | None = None
     balanced = True
-    for stage in LEDGER_STAGES:
-        ledger = ledgers.get(stage)
+    for stage, ledger in ledgers:
         if not ledger:
             continue
         balanced = balanced and bool(ledger.get("balanced", True))
@@ -222,5 +217,5 @@ def waterfall(manifest: dict[str, Any]) -> dict[str, Any]:
                           "level": level})
         level = int(ledger["out"])
         steps.append({"stage": stage, "label": f"{stage} out", "delta": 0, "level": level})
-    return {"stages": {s: ledgers[s] for s in LEDGER_STAGES if s in ledgers},
+    return {"stages": {stage: ledger for stage, ledger in ledgers if ledger},
             "steps": steps, "balanced": balanced}

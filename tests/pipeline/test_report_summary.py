@@ -87,14 +87,13 @@ def test_ledger_waterfall_steps(report):
 
 
 def test_waterfall_reports_unbalanced_and_gaps():
-    manifest = {"ledgers": {
-        "collect": {"stage": "collect", "in": 5, "out": 5, "dropped": {}, "balanced": True},
-        "filter": {"stage": "filter", "in": 4, "out": 2, "dropped": {"filtered:x": 1},
-                   "balanced": False}}}
-    result = waterfall(manifest)
+    result = waterfall([
+        ("collect", {"stage": "collect", "in": 5, "out": 5, "dropped": {}, "balanced": True}),
+        ("filter", {"stage": "filter", "in": 4, "out": 2, "dropped": {"filtered:x": 1},
+                    "balanced": False})])
     assert result["balanced"] is False
     assert ("filter in (unaccounted)", -1) in [(s["label"], s["delta"]) for s in result["steps"]]
-    assert waterfall({})["steps"] == []
+    assert waterfall([])["steps"] == []
 
 
 def test_beam_variant_writes_the_same_json(report, tmp_path):
