@@ -46,17 +46,17 @@ def small_star(node: str, smaller_neighbours: Iterable[str]) -> list[Edge]:
 
 
 def node_view(node: str, parents: Iterable[str], children: Iterable[str]
-              ) -> tuple[str, bool, list[Edge]]:
-    """For one node after the rounds: its parent (smallest smaller neighbour, or itself),
-    whether it breaks the star shape, and its incident edges (to finish a broken one).
+              ) -> tuple[str, list[Edge]]:
+    """For one node after the rounds: its parent (smallest smaller neighbour, or itself)
+    and, when it breaks the star shape, its incident edges (for union-find to finish).
 
     A star node has at most one parent, and a node with a parent has no children.
     """
     ups, downs = set(parents), set(children)
     parent = min(ups) if ups else node
-    broken = len(ups) > 1 or (bool(ups) and bool(downs))
-    incident = [(node, p) for p in sorted(ups)] + [(c, node) for c in sorted(downs)]
-    return parent, broken, incident
+    if len(ups) <= 1 and not (ups and downs):
+        return parent, []
+    return parent, [(node, p) for p in sorted(ups)] + [(c, node) for c in sorted(downs)]
 
 
 def union_find(edges: Iterable[Edge]) -> dict[str, str]:

@@ -7,12 +7,13 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from longweave.filters.chunks import remove_chunks
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
+from longweave.schemas.meta import DEDUPE, filter_score, with_stage_keys
 
 _SPACE = re.compile(r"\s+")
 
@@ -21,14 +22,6 @@ def normalised_text_hash(text: str) -> str:
     """Hash of the text after NFKC, case folding and whitespace collapsing."""
     normal = _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
     return hashlib.blake2b(normal.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-
-
-def quality_score(doc: Document) -> float:
-    """The filter stage's score (share of text in passing chunks); 0 when never scored."""
-    quality = doc.meta.get("quality")
-    if isinstance(quality, dict) and isinstance(quality.get("score"), (int, float)):
-        return float(quality["score"])
-    return 0.0
 
 
 @dataclass(frozen=True, order=True)
@@ -42,7 +35,8 @@ class Candidate:
 
     @classmethod
     def of(cls, doc: Document) -> Candidate:
-        return cls(doc.id, doc.source, len(doc.text), quality_score(doc))
+        """The filter's chunk score is the quality tie-break (0 when never judged)."""
+        return cls(doc.id, doc.source, len(doc.text), filter_score(doc.meta) or 0.0)
 
     def keep_order(self) -> tuple[int, float, str]:
         """Longest first, then best quality score, then smallest id: deterministic."""
@@ -119,6 +113,6 @@ def drop_files(doc: Document, labels: Iterable[str], kept_in: Iterable[str]) -> 
         return Drop(doc.id, doc.source, "duplicate",
                     f"duplicate-of:{min(kept_in)} cluster:files (every file is a copy)")
     trimmed = remove_chunks(doc, removed)
-    trimmed.meta["duplicate_files_removed"] = sorted(gone)[:50]
-    trimmed.meta["duplicate_files_count"] = len(removed)
-    return trimmed
+    return replace(trimmed, meta=with_stage_keys(
+        trimmed.meta, DEDUPE, duplicate_files_removed=sorted(gone)[:50],
+        duplicate_files_count=len(removed)))

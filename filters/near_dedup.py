@@ -10,7 +10,7 @@ per bucket (+ `bucket_head` and another star when salted) -> `carry_high_set` /
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -28,6 +28,7 @@ from longweave.filters.minhash import (
 )
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
+from longweave.schemas.meta import DEDUPE, with_stage_keys
 
 BucketKey = tuple[int, int, int]  # (band, key of the band's rows, salt)
 
@@ -130,13 +131,12 @@ def component_decisions(label: str, members: Iterable[Candidate]
 def apply_verdict(docs: Iterable[Document], verdicts: Iterable[Verdict]
                   ) -> list[Document | Drop]:
     """A document as near-dedup leaves it: untouched (in no cluster), its drop, or the
-    survivor with its cluster id and size in meta."""
+    survivor with its cluster id and size in `meta["dedupe"]`."""
     docs, verdicts = list(docs), list(verdicts)
     if not verdicts:
         return docs
     verdict = verdicts[0]
     if verdict.drop is not None:
         return [verdict.drop]
-    return [Document(d.id, d.source, d.kind, d.text, d.spans,
-                     {**d.meta, "cluster": verdict.cluster, "cluster_size": verdict.size})
-            for d in docs]
+    return [replace(d, meta=with_stage_keys(d.meta, DEDUPE, cluster=verdict.cluster,
+                                            cluster_size=verdict.size)) for d in docs]

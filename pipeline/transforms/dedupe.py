@@ -120,6 +120,8 @@ class _Sketch(beam.DoFn):
 
 
 class _NearDedupe(beam.PTransform):
+    """Documents -> {"documents", "drops", "clusters", "components"} of MinHash LSH."""
+
     def __init__(self, params: MinHashParams, config: DedupeConfig) -> None:
         super().__init__()
         self.params, self.config = params, config
@@ -155,7 +157,9 @@ class _NearDedupe(beam.PTransform):
                 CLUSTERS: decisions[CLUSTERS], COMPONENTS: found["stats"]}
 
 
-def _tagged(record: dict, verdicts: list) -> list[beam.pvalue.TaggedOutput]:
+def _tagged(record: dict[str, Any], verdicts: list[near_dedup.Verdict]
+            ) -> list[beam.pvalue.TaggedOutput]:
+    """One component's record and verdicts leave the keep policy on their own outputs."""
     return [beam.pvalue.TaggedOutput(CLUSTERS, record),
             *(beam.pvalue.TaggedOutput(_VERDICTS, v) for v in verdicts)]
 
@@ -223,7 +227,7 @@ class ConnectedComponents(beam.PTransform):
                  | "NodeView" >> beam.Map(lambda kv: (kv[0], cc.node_view(
                      kv[0], kv[1]["up"], kv[1]["down"]))))
         residual = (views
-                    | "BrokenEdges" >> beam.FlatMap(lambda kv: kv[1][2] if kv[1][1] else [])
+                    | "BrokenEdges" >> beam.FlatMap(lambda kv: kv[1][1])
                     | "DistinctResidual" >> beam.Distinct())
         fixed = (residual
                  | "OneKey" >> beam.Map(lambda e: (None, e))

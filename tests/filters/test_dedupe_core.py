@@ -186,6 +186,14 @@ def test_verification_keeps_only_pairs_at_the_threshold():
     assert kept == [("b", "a")]
 
 
+def test_keep_policy_reads_the_filter_score_not_a_reader_signal():
+    judged = Document("j", "s", "book", "x", meta={"quality": {"score": 0.9},  # the reader's
+                                                   "filter": {"quality": {"score": 0.25}}})
+    assert Candidate.of(judged).score == 0.25
+    assert Candidate.of(Document("n", "s", "book", "x", meta={"quality": {"score": 0.9}})
+                        ).score == 0.0
+
+
 def test_keep_policy_longest_then_score_then_id():
     members = [Candidate("b", "s", 100, 0.5), Candidate("a", "s", 100, 0.5),
                Candidate("c", "s", 100, 0.9), Candidate("d", "s", 90, 1.0)]
@@ -210,7 +218,8 @@ def test_component_verdicts_and_their_effect_on_documents():
     assert by_id["c"].drop.detail == "duplicate-of:b cluster:a"
     assert by_id["c"].drop.reason == "duplicate"
     kept = near_dedup.apply_verdict([docs["b"]], [by_id["b"]])[0]
-    assert kept.meta == {"k": 1, "cluster": "a", "cluster_size": 3} and kept.text == docs["b"].text
+    assert kept.meta == {"k": 1, "dedupe": {"cluster": "a", "cluster_size": 3}}
+    assert kept.text == docs["b"].text and docs["b"].meta == {"k": 1}
     assert near_dedup.apply_verdict([docs["a"]], [by_id["a"]]) == [by_id["a"].drop]
     assert near_dedup.apply_verdict([docs["z"]], []) == [docs["z"]]  # in no cluster
 
@@ -239,7 +248,7 @@ def finish(edges: list[Edge]) -> tuple[dict[str, str], int]:
     ends = shuffle([(h, ("up", lo)) for h, lo in edges] + [(lo, ("down", h)) for h, lo in edges])
     views = {node: node_view(node, [n for d, n in seen if d == "up"],
                              [n for d, n in seen if d == "down"]) for node, seen in ends}
-    residual = {e for _, broken, incident in views.values() if broken for e in incident}
+    residual = {e for _, unfinished in views.values() for e in unfinished}
     fixed = union_find(residual)
     return {node: final_label(node, view[0], fixed) for node, view in views.items()}, len(residual)
 

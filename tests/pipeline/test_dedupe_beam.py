@@ -24,6 +24,7 @@ from longweave.filters.components import union_find
 from longweave.filters.minhash import MinHashParams, jaccard, shingle_set
 from longweave.pipeline.transforms.dedupe import ConnectedComponents, Dedupe
 from longweave.schemas.document import Document, Span
+from longweave.schemas.meta import DEDUPE, stage_keys
 from longweave.schemas.recipe_filters import DedupeConfig
 
 
@@ -116,7 +117,8 @@ def test_groups_found_one_survivor_each(corpus):
     with test_pipeline.TestPipeline() as p:
         out = dedupe(p, corpus, DedupeConfig())
         # every input is either kept or dropped with a ledger line, never both or neither
-        assert_that(out["documents"] | beam.Map(lambda d: (d.id, d.meta.get("cluster_size"))),
+        assert_that(out["documents"] | beam.Map(
+                        lambda d: (d.id, stage_keys(d.meta, DEDUPE).get("cluster_size"))),
                     equal_to([("a0", 3), ("b0", None), ("c0", None), (keeper, 6),
                               ("empty", None), ("long", None)]), label="kept")
         assert_that(out["drops"], details({
@@ -138,8 +140,8 @@ def test_keep_policy_prefers_quality_on_equal_length():
     text = stdlib_texts(1)[0]
     first, second = swap_words(text, 0.005, 7), swap_words(text, 0.005, 8)
     size = min(len(first), len(second))
-    docs = [doc("p", first[:size], quality={"score": 0.5}),
-            doc("q", second[:size], quality={"score": 0.9})]
+    docs = [doc("p", first[:size], filter={"quality": {"score": 0.5}}),
+            doc("q", second[:size], filter={"quality": {"score": 0.9}})]
     assert len(docs[0].text) == len(docs[1].text)
     with test_pipeline.TestPipeline() as p:
         out = dedupe(p, docs, DedupeConfig(exact=False))
@@ -192,6 +194,8 @@ def test_file_level_dedup_cuts_repeated_files():
         assert r1 in docs and len(docs) == 2
         (cut,) = [d for d in docs if d.id == "r2"]
         assert [s.label for s in cut.spans] == ["file:c.py"]
+        assert stage_keys(cut.meta, DEDUPE) == {"duplicate_files_removed": ["file:vendored/a.py"],
+                                                "duplicate_files_count": 1}
         assert cut.text[cut.spans[0].start:cut.spans[0].end].startswith("<file_sep>c.py\n")
 
     with test_pipeline.TestPipeline() as p:
