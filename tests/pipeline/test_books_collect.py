@@ -6,7 +6,7 @@ import gzip
 from pathlib import Path
 
 import apache_beam as beam
-from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from longweave.pipeline.transforms.collect import QUARANTINE, Collect
@@ -22,7 +22,7 @@ def test_collect_reads_books_and_quarantines_the_truncated_file(tmp_path: Path) 
     (tmp_path / "short.txt").write_bytes(BOOK.encode("cp1252"))
     (tmp_path / "cut.txt.gz").write_bytes(gzip.compress(BOOK.encode() * 100)[:-20])
     spec = SourceSpec(name="books", kind="book", paths=[str(tmp_path)], options={"reflow": True})
-    with TestPipeline() as pipeline:
+    with BeamTestPipeline() as pipeline:
         outputs = pipeline | Collect([spec])
         titles = outputs[DOCUMENTS] | beam.Map(lambda d: (d.kind, d.meta["title"], d.text))
         errors = outputs[QUARANTINE] | beam.Map(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import apache_beam as beam
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from longweave.pipeline.transforms.filter import Filter
@@ -30,7 +30,7 @@ def test_filter_transform_keeps_good_and_huge_and_drops_empty() -> None:
             Document("empty", "s", "text", "", [], {}),
             Document("huge", "s", "text", text * 3, [], {})]
     assert len(docs[2].text) > 2_000_000
-    with TestPipeline(runner="DirectRunner") as pipeline:
+    with BeamTestPipeline(runner="DirectRunner") as pipeline:
         out = pipeline | beam.Create(docs, reshuffle=False) | Filter(FilterConfig())
         assert_that(out[DOCUMENTS] | "Ids" >> beam.Map(lambda d: d.id),
                     equal_to(["good", "huge"]), label="Kept")
@@ -52,7 +52,7 @@ def test_a_document_the_filter_code_cannot_handle_is_quarantined(
     monkeypatch.setattr(DocumentFilter, "__call__", explode_on_bad)
     docs = [Document("bad", "s", "text", "x " * 100, [], {}),
             Document("fine", "s", "text", "A plain sentence of ordinary words. " * 10, [], {})]
-    with TestPipeline(runner="DirectRunner", options=None) as pipeline:
+    with BeamTestPipeline(runner="DirectRunner", options=None) as pipeline:
         out = pipeline | beam.Create(docs, reshuffle=False) | Filter(FilterConfig())
         assert_that(out[DOCUMENTS] | "Ids" >> beam.Map(lambda d: d.id), equal_to(["fine"]),
                     label="Kept")
