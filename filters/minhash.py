@@ -80,8 +80,13 @@ class MinHashParams:
         return self.permutations(self.bands * self.rows)
 
 
+@lru_cache(maxsize=64)
 def optimal_bands_rows(threshold: float, num_perm: int) -> tuple[int, int]:
-    """bands x rows minimising equal-weight false positive + false negative probability."""
+    """bands x rows minimising equal-weight false positive + false negative probability.
+
+    Cached: the optimum integrates over every split (milliseconds), and callers that build
+    params per document (synthesis sketches) would pay it each time.
+    """
     from datasketch.lsh import _optimal_param
 
     return _optimal_param(threshold, num_perm, 0.5, 0.5)
@@ -205,7 +210,10 @@ def shingle_hashes(source: str | np.ndarray, shingle: Shingle, ngram: int) -> np
 
 @lru_cache(maxsize=16)
 def _all_permutations(params: MinHashParams) -> tuple[np.ndarray, np.ndarray]:
-    return params.permutations()
+    """Drawn once per params for callers that sketch item by item (read-only: shared)."""
+    a, b = params.permutations()
+    a.flags.writeable = b.flags.writeable = False
+    return a, b
 
 
 def signature(hashes: np.ndarray, params: MinHashParams,

@@ -6,6 +6,8 @@ from collections import Counter
 
 from synth_fixture import stdlib_documents
 
+from longweave.filters import minhash
+from longweave.filters.minhash import MinHashParams
 from longweave.schemas.document import Document
 from longweave.schemas.recipe_synth import GroupingConfig
 from longweave.synth.grouping import group_documents, make_sketch, neighbours, select_keywords
@@ -79,3 +81,16 @@ def test_same_seed_same_groups_and_seed_matters() -> None:
     assert group_documents(sk, config, 5) == group_documents(list(reversed(sk)), config, 5)
     runs = {tuple(g.member_ids for g in group_documents(sk, config, s)) for s in range(6)}
     assert len(runs) > 1
+
+
+def test_icp_minhash_sketch_is_the_shared_minhash_of_word_3grams() -> None:
+    """Grouping keeps its own settings (word 3-grams, `minhash_perm`, seed 1) on the one
+    MinHash that dedupe and the report use; case and punctuation do not matter."""
+    doc = stdlib_documents()[0]
+    config = GroupingConfig(method="icp", similarity="minhash", minhash_perm=32)
+    params = MinHashParams.create(shingle="word", ngram=3, num_perm=32,
+                                  threshold=config.minhash_threshold, seed=1)
+    sketch = make_sketch(doc, config)
+    assert sketch.minhash == tuple(minhash.sketch(doc.text, params).tolist())
+    shouted = Document("loud", "stdlib", "text", doc.text.upper().replace(".", " ; "))
+    assert make_sketch(shouted, config).minhash == sketch.minhash
