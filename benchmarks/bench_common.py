@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from longweave.schemas.document import Document, Span, make_document_id
+from longweave.schemas.spans import file_label
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BOOKS_DIR = PROJECT_ROOT.parent / "shared" / "data" / "books"
@@ -99,7 +100,7 @@ def package_document(source: str, root: Path) -> Document | None:
             continue
         rel = path.relative_to(root.parent).as_posix()
         chunk = f"# file: {rel}\n{body}\n"
-        spans.append(Span(offset, offset + len(chunk), f"file:{rel}"))
+        spans.append(Span(offset, offset + len(chunk), file_label(rel)))
         parts.append(chunk)
         offset += len(chunk)
     if not parts:

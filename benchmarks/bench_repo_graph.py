@@ -36,6 +36,7 @@ import networkx as nx
 
 from longweave.schemas.document import Document
 from longweave.schemas.recipe_sources import RepoOptions
+from longweave.schemas.spans import FILE, label_value
 from longweave.sources.repos import RepoReader
 
 STDLIB_PACKAGES = ("email", "json", "importlib", "xml", "http", "asyncio", "concurrent",
@@ -54,7 +55,7 @@ def our_graph(root: Path, **options: object) -> tuple[set[tuple[str, str]], set[
     doc = docs[0]
     if not isinstance(doc, Document):
         raise RuntimeError(f"{root}: {doc}")
-    order = [s.label.removeprefix("file:") for s in doc.spans_with_prefix("file:")]
+    order = [label_value(s.label, FILE) for s in doc.spans_with_prefix(FILE)]
     edges = {(order[i], order[j]) for i, j, _ in doc.meta["dependency_edges"]}
     return edges, set(order), elapsed
 

@@ -78,7 +78,7 @@ class FilterConfig(_Strict):
     min_chars: int = Field(default=1, ge=0, description="documents shorter than this are dropped")
     kinds: dict[str, KindRules] = Field(default_factory=_default_kinds,
                                         description="rules per document kind; others: min_chars")
-    language_id: bool = Field(default=True, description="record meta.language (not for code)")
+    language_id: bool = Field(default=True, description="record meta.filter.language (not for code)")
     redact_pii: bool = Field(default=True, description="mask emails and IP addresses")
     redact_secrets: bool = Field(default=True, description="mask API keys, tokens, private keys")
 

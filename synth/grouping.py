@@ -19,6 +19,7 @@ import numpy as np
 from longweave.filters import minhash
 from longweave.filters.minhash import MinHashParams
 from longweave.schemas.document import Document
+from longweave.schemas.meta import PATH, TITLE
 from longweave.schemas.recipe_synth import GroupingConfig
 from longweave.schemas.seeded import stable_hash
 from longweave.synth.textutil import term_counts
@@ -52,7 +53,7 @@ def make_sketch(doc: Document, config: GroupingConfig) -> Sketch:
     signature: tuple[int, ...] = ()
     if config.method == "icp" and config.similarity == "minhash":
         signature = tuple(minhash.sketch(doc.text, minhash_params(config)).tolist())
-    title = str(doc.meta.get("title") or doc.meta.get("path") or doc.id)
+    title = str(doc.meta.get(TITLE) or doc.meta.get(PATH) or doc.id)
     return Sketch(doc.id, doc.source, title, len(doc.text), tuple(top), signature)
 
 

@@ -55,7 +55,7 @@ INDEX_ROWS = [
     ("G", "G", "synth", "megadoc", 8, 32, 0, 1, "none",
      {"depth": 0.25, "tokenize": {"dependency_distances": {"chars": [24, 8], "tokens": [6, 2]}}}),
     ("G2", "G2", "synth", "megadoc", 8, 32, 0, 1, "none", {"depth": 0.95}),
-    ("F", "F", "agents", "trajectory", 10, 50, 0, 1, "none", {"tools": {"bash": 3, "edit": 1}}),
+    ("F", "F", "agents", "trajectory", 10, 50, 0, 1, "none", {"tool_calls_by_tool": {"bash": 3, "edit": 1}}),
 ]
 SOURCE = {row[0]: row[2] for row in INDEX_ROWS}
 SHARDS: dict[str, list[list[tuple[str, list[int]]]]] = {

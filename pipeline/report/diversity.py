@@ -19,6 +19,7 @@ import polars as pl
 from longweave.filters.minhash import MinHashParams, band_buckets, band_keys, sketch
 from longweave.pipeline.report.inputs import ShardSegments, parse_meta
 from longweave.pipeline.report.numbers import entropy, ratio
+from longweave.schemas.meta import AUTHOR, REPO, TOOL_CALLS_BY_TOOL
 
 NGRAM_ORDERS: tuple[int, ...] = (1, 2, 3, 4)
 # Token-id 5-grams, 64 permutations, 8 bands x 8 rows: pairs with Jaccard ~0.77 collide
@@ -148,12 +149,10 @@ def inside_shard_rate(keys: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def _meta_values(meta: dict[str, Any], field: str) -> dict[str, float]:
-    """Values of a meta field with their weight factor (tools: call counts)."""
+    """Values of a declared meta key with their weight factor (tools: call counts)."""
     value = meta.get(field)
-    if field == "tools" and value is None:
-        value = meta.get("tool_calls")
     if isinstance(value, dict):
-        if field == "repo":
+        if field == REPO:
             name = value.get("name")
             return {str(name): 1.0} if name else {}
         return {str(k): float(v) for k, v in value.items()
@@ -178,12 +177,12 @@ def entropies(content: pl.DataFrame) -> dict[str, Any]:
             "doc_id", "source", "tokens", "meta").iter_rows():
         weights["source"][source] = weights["source"].get(source, 0) + tokens
         meta = parse_meta(meta_text)
-        for field in ("repo", "author"):
-            values = _meta_values(meta, field)
+        for field, key in (("repo", REPO), ("author", AUTHOR)):
+            values = _meta_values(meta, key)
             covered[field] += tokens if values else 0
             for name in values:
                 weights[field][name] = weights[field].get(name, 0) + tokens
-        tools = _meta_values(meta, "tools")
+        tools = _meta_values(meta, TOOL_CALLS_BY_TOOL)
         covered["tools"] += tokens if tools else 0
         if doc_id not in seen_docs:
             seen_docs.add(doc_id)
