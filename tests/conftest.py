@@ -9,6 +9,15 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 NOTES = PROJECT_ROOT / "recipes" / "samples" / "notes.jsonl"
+SHARED_BOOKS = SHARED_DATA / "books"
+
+
+def shared_book_text(name: str = "pg1342.txt") -> str:
+    """A real Gutenberg book from ../shared/data (cp1252, CRLF) as text; skip without it."""
+    path = SHARED_BOOKS / name
+    if not path.exists():
+        pytest.skip(f"shared books not found at {SHARED_BOOKS}")
+    return path.read_bytes().decode("cp1252").replace("\r\n", "\n")
 
 TINY_RECIPE = """
 name: tiny

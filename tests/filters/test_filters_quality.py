@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
-import pytest
+from conftest import shared_book_text
 
 from longweave.filters.chunks import apply_edits, chunk_spans, rewrite_segments
 from longweave.filters.document_filter import DocumentFilter
@@ -13,15 +12,6 @@ from longweave.filters.pii import redact_pii
 from longweave.schemas.document import Document, Span
 from longweave.schemas.ledger import Drop
 from longweave.schemas.recipe_filters import FilterConfig
-
-BOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "books"
-
-
-def book_text() -> str:
-    path = BOOKS / "pg1342.txt"
-    if not path.exists():
-        pytest.skip(f"shared books not found at {BOOKS}")
-    return path.read_bytes().decode("cp1252").replace("\r\n", "\n")
 
 
 def chaptered(parts: list[tuple[str, str]], kind: str = "book") -> Document:
@@ -33,7 +23,7 @@ def chaptered(parts: list[tuple[str, str]], kind: str = "book") -> Document:
 
 
 def test_one_bad_chapter_is_cut_not_the_book():
-    prose = book_text()[20_000:60_000]
+    prose = shared_book_text()[20_000:60_000]
     junk = "### 12345 ### ... ### 999 ###\n" * 200
     doc = chaptered([("chapter:1", prose[:20_000]), ("chapter:2", junk),
                      ("chapter:3", prose[20_000:])])
@@ -86,7 +76,7 @@ def test_language_filter_drops_other_languages():
     config = FilterConfig()
     config.kinds["text"].languages = ["fr"]
     config.kinds["text"].prose = None
-    doc = Document("d", "s", "text", book_text()[30_000:40_000], [], {})
+    doc = Document("d", "s", "text", shared_book_text()[30_000:40_000], [], {})
     out = DocumentFilter(config)(doc)
     assert isinstance(out, Drop) and out.reason == "filtered:language"
 
@@ -134,7 +124,7 @@ def test_char_classes_match_the_regex_definitions():
 
     odd = "ΑΣ ΣΑ ſecret İı x\u00a0y\u3000z \x1c ٣² ½ Ⅻ _a_ #… \udcff déjà-vu “quoted” "
     many = "".join(chr(c) for c in range(0x4e00, 0x4e00 + 100)) + " 漢字 words"
-    for text in (book_text()[:50_000], odd * 5, many, "", "   ", "plain ascii words"):
+    for text in (shared_book_text()[:50_000], odd * 5, many, "", "   ", "plain ascii words"):
         classes = char_classes(text)
         assert len(classes) == len(text)
         assert count_words(classes) == len(text.split())
@@ -145,7 +135,7 @@ def test_char_classes_match_the_regex_definitions():
 
 
 def test_unchanged_document_skips_the_rewrite_but_keeps_its_shape():
-    prose = book_text()[20_000:45_000]
+    prose = shared_book_text()[20_000:45_000]
     doc = chaptered([("chapter:1", prose[:12_000]), ("chapter:2", prose[12_000:])])
     out = DocumentFilter(FilterConfig(language_id=False))(doc)
     assert out.text == doc.text and out.spans == doc.spans

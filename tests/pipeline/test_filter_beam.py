@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import apache_beam as beam
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+from conftest import shared_book_text
 
 from longweave.pipeline.transforms.filter import Filter
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
 from longweave.schemas.document import Document
 from longweave.schemas.recipe_filters import FilterConfig
 
-BOOKS = Path(__file__).resolve().parents[3] / "shared" / "data" / "books"
-
-
-def book_text() -> str:
-    path = BOOKS / "pg1342.txt"
-    if not path.exists():
-        pytest.skip(f"shared books not found at {BOOKS}")
-    return path.read_bytes().decode("cp1252").replace("\r\n", "\n")
-
 
 def test_filter_transform_keeps_good_and_huge_and_drops_empty() -> None:
-    text = book_text()
+    text = shared_book_text()
     docs = [Document("good", "s", "book", text[50_000:80_000], [], {}),
             Document("empty", "s", "text", "", [], {}),
             Document("huge", "s", "text", text * 3, [], {})]
