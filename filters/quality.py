@@ -126,7 +126,7 @@ def prose_failure(text: str, rules: ProseRules) -> Failure | None:
             return "duplicate_lines", (f"{repeated / len(lines):.3f} > "
                                        f"{rules.max_duplicate_line_share}")
     if n_words > 2:
-        share = _top_bigram_share_of_lowered(words)
+        share = top_bigram_share(words)
         if share > rules.max_top_bigram_share:
             return "top_bigram", f"{share:.3f} > {rules.max_top_bigram_share}"
     if rules.forbid_lorem_ipsum and "lorem ipsum" in text.lower():
@@ -134,12 +134,9 @@ def prose_failure(text: str, rules: ProseRules) -> Failure | None:
     return None
 
 
-def top_bigram_share(words: list[str]) -> float:
-    """Share of characters covered by the most frequent word bigram (Gopher repetition)."""
-    return _top_bigram_share_of_lowered([w.lower() for w in words])
-
-
-def _top_bigram_share_of_lowered(lowered: list[str]) -> float:
+def top_bigram_share(lowered: list[str]) -> float:
+    """Share of characters covered by the most frequent bigram of lower-cased words
+    (Gopher repetition)."""
     counts = Counter(zip(lowered, lowered[1:], strict=False))
     (first, second), n = counts.most_common(1)[0]
     if n < 2:

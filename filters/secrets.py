@@ -149,9 +149,6 @@ _RULES: tuple[Rule, ...] = (
         _probes(*(name + _ENV_VALUE for name in ("KEY", "TOKEN", "SECRET", "PASSW")))),
 )
 
-SECRET_KINDS: tuple[str, ...] = tuple(rule.kind for rule in _RULES)
-
-
 def may_hold_secret(text: str) -> bool:
     """False when no rule can match `text` (cheap); redacting it would change nothing."""
     views = TextViews(text)

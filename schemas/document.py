@@ -51,7 +51,7 @@ class Document:
 
     id: str
     source: str
-    kind: str
+    kind: DocumentKind
     text: str
     spans: list[Span] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)

@@ -28,11 +28,11 @@ from longweave.filters.exact import (
 from longweave.filters.minhash import MinHashParams
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
 from longweave.schemas.document import Document
+from longweave.schemas.layout import CLUSTERS_DIR as CLUSTERS
+from longweave.schemas.layout import COMPONENTS_DIR as COMPONENTS
 from longweave.schemas.ledger import Drop
 from longweave.schemas.recipe_filters import DedupeConfig
 
-CLUSTERS = "clusters"
-COMPONENTS = "components"
 _VERDICTS = "verdicts"
 
 
