@@ -10,8 +10,10 @@ from report_fixture import BOOKS_DIR, build_book_output
 
 from longweave.pipeline.report.build import build_report
 
-pytestmark = pytest.mark.skipif(not BOOKS_DIR.is_dir(),
-                                reason=f"shared book samples not found at {BOOKS_DIR}")
+# three whole novels tokenized, packed and reported: an integration test, kept out of -m "not slow"
+pytestmark = [pytest.mark.skipif(not BOOKS_DIR.is_dir(),
+                                 reason=f"shared book samples not found at {BOOKS_DIR}"),
+              pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
