@@ -38,6 +38,9 @@ DEFAULT_SIZE_LIMIT = 1 << 26  # bytes per shard, as MDSWriter's default
 BYTES_PER_SAMPLE_OVERHEAD = 4  # each sample's entry in the offsets table
 PROLONG_COLUMNS = {"indices": "ndarray:int32", "input_ids": "ndarray:int32"}
 EXTRA_COLUMNS = {"doc_ids": "json", "doc_sources": "json"}
+# carried over whenever the shards have them: a trainer needs the loss mask (a QA sample's
+# context is not learned) and, without varlen attention, per-document positions
+OPTIONAL_COLUMNS = {"loss_mask": "ndarray:uint8", "position_ids": "ndarray:int32"}
 SUPPORTED_COMPRESSION = (None, "zstd")
 # shape dtype codes of the `ndarray` encoding (low two bits of its first byte)
 SHAPE_DTYPES = ("uint8", "uint16", "uint32", "uint64")
@@ -175,8 +178,8 @@ class MdsWriter:
 
 
 def row_to_sample(input_ids: np.ndarray, cu_seqlens: list[int], doc_ids: list[str],
-                  doc_sources: list[str], include_padding: bool, extra: bool
-                  ) -> dict[str, Any]:
+                  doc_sources: list[str], include_padding: bool, extra: bool,
+                  per_token: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
     """A shard row as a ProLong sample: `indices` are cu_seqlens' consecutive pairs.
 
     The pad tail is left out of `indices` by default, so a trainer that learns on every
@@ -187,7 +190,8 @@ def row_to_sample(input_ids: np.ndarray, cu_seqlens: list[int], doc_ids: list[st
     if not pairs:
         raise MdsExportError("a row with no document cannot be stored (MDS has no empty arrays)")
     sample: dict[str, Any] = {"input_ids": input_ids,
-                              "indices": np.asarray(pairs, dtype=np.int32).reshape(-1, 2)}
+                              "indices": np.asarray(pairs, dtype=np.int32).reshape(-1, 2),
+                              **(per_token or {})}
     if extra:
         keep = [include_padding or d != PAD_DOC_ID for d in doc_ids]
         sample["doc_ids"] = [d for d, k in zip(doc_ids, keep, strict=True) if k]
@@ -197,16 +201,23 @@ def row_to_sample(input_ids: np.ndarray, cu_seqlens: list[int], doc_ids: list[st
 
 def iter_shard_samples(table: pa.Table, include_padding: bool, extra: bool
                        ) -> Iterator[dict[str, Any]]:
-    """Samples of one Arrow shard, token ids sliced from the column without Python lists."""
-    ids = table.column("input_ids").combine_chunks()
-    values = ids.values.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-    offsets = ids.offsets.to_numpy()
+    """Samples of one Arrow shard, per-token columns sliced without Python lists."""
+    names = ["input_ids", *(n for n in OPTIONAL_COLUMNS if n in table.column_names)]
+    dtypes = {"input_ids": "int32", **{n: e.split(":")[1] for n, e in OPTIONAL_COLUMNS.items()}}
+    flat = {}
+    for name in names:
+        column = table.column(name).combine_chunks()
+        flat[name] = (column.values.to_numpy(zero_copy_only=False)
+                      .astype(dtypes[name], copy=False), column.offsets.to_numpy())
     cu = table.column("cu_seqlens").to_pylist()
     doc_ids = table.column("doc_ids").to_pylist()
     sources = table.column("doc_sources").to_pylist()
     for row in range(table.num_rows):
-        yield row_to_sample(values[offsets[row]:offsets[row + 1]], cu[row], doc_ids[row],
-                            sources[row], include_padding, extra)
+        arrays = {name: values[offsets[row]:offsets[row + 1]]
+                  for name, (values, offsets) in flat.items()}
+        ids = arrays.pop("input_ids")
+        yield row_to_sample(ids, cu[row], doc_ids[row], sources[row], include_padding, extra,
+                            arrays)
 
 
 def export_mds(out_dir: str, dest: str, compression: str | None = None,
@@ -214,22 +225,26 @@ def export_mds(out_dir: str, dest: str, compression: str | None = None,
                include_padding: bool = False, extra: bool = False) -> dict[int, dict[str, Any]]:
     """Write `<dest>/<bucket>/` MDS datasets from the shards of `out_dir`.
 
-    `extra` adds `doc_ids` and `doc_sources` (JSON columns) beside ProLong's two. Returns
-    per bucket the rows, tokens and MDS shard count written.
+    `extra` adds `doc_ids` and `doc_sources` (JSON columns) beside ProLong's two;
+    `loss_mask` and `position_ids` come along whenever the shards have them. Returns per
+    bucket the rows, tokens, columns and MDS shard count written.
     """
     shards = shard_paths(out_dir)
     if not shards:
         raise MdsExportError(f"{out_dir}: no shards found (no manifest.json, no "
                              f"<bucket>/shard-*.arrow)")
-    columns = dict(PROLONG_COLUMNS, **(EXTRA_COLUMNS if extra else {}))
     writers: dict[int, MdsWriter] = {}
     summary: dict[int, dict[str, Any]] = {}
     for relpath in shards:
         bucket = bucket_of_shard(relpath)
-        writer = writers.setdefault(bucket, MdsWriter(
-            fs.join(dest, str(bucket)), columns, compression, tuple(hashes), size_limit))
-        counts = summary.setdefault(bucket, {"rows": 0, "tokens": 0})
         table = read_shard(fs.join(out_dir, *relpath.split("/")))
+        if bucket not in writers:
+            columns = {**PROLONG_COLUMNS, **(EXTRA_COLUMNS if extra else {}),
+                       **{n: e for n, e in OPTIONAL_COLUMNS.items() if n in table.column_names}}
+            writers[bucket] = MdsWriter(fs.join(dest, str(bucket)), columns, compression,
+                                        tuple(hashes), size_limit)
+            summary[bucket] = {"rows": 0, "tokens": 0, "columns": sorted(columns)}
+        writer, counts = writers[bucket], summary[bucket]
         for sample in iter_shard_samples(table, include_padding, extra):
             writer.write(sample)
             counts["rows"] += 1

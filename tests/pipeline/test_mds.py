@@ -103,8 +103,11 @@ def test_padding_kept_on_request_and_files_listed(tmp_path: Path) -> None:
     index = json.loads((dest / str(BUCKET) / "index.json").read_text())
     shard = index["shards"][0]
     assert index["version"] == 2 and shard["format"] == "mds"
-    assert shard["column_names"] == ["indices", "input_ids"]
-    assert shard["column_encodings"] == ["ndarray:int32", "ndarray:int32"]
+    # the shards carry a loss mask, so the export keeps it beside ProLong's two columns
+    assert shard["column_names"] == ["indices", "input_ids", "loss_mask"]
+    assert shard["column_encodings"] == ["ndarray:int32", "ndarray:int32", "ndarray:uint8"]
+    for row, sample in zip(rows, samples, strict=True):
+        assert sample["loss_mask"].tolist() == row["loss_mask"]
     data = (dest / str(BUCKET) / shard["raw_data"]["basename"]).read_bytes()
     assert len(data) == shard["raw_data"]["bytes"]
     assert int(np.frombuffer(data[:4], np.uint32)[0]) == shard["samples"] == len(rows)
