@@ -126,7 +126,8 @@ def front_matter(manifest: Manifest, schemas: dict[int, pa.Schema], sizes: Count
     configs, infos = [], []
     for bucket in buckets:
         name = config_name(bucket)
-        configs.append({"config_name": name, **({"default": True} if bucket == buckets[0]
+        # the default config is the longest rows: what a long-context run trains on
+        configs.append({"config_name": name, **({"default": True} if bucket == buckets[-1]
                                                  else {}),
                         "data_files": [{"split": "train", "path": f"{bucket}/*.arrow"}]})
         infos.append({"config_name": name,
@@ -169,7 +170,7 @@ def card_body(manifest: Manifest, license_counts: dict[tuple[str, str], int],
         "`tokenizer.json` is the tokenizer the ids come from.",
         "## Loading",
         "```python\nfrom datasets import load_dataset\n\n"
-        f'rows = load_dataset("{repo_id}", name="{config_name(min(by_bucket))}", '
+        f'rows = load_dataset("{repo_id}", name="{config_name(max(by_bucket))}", '
         'split="train")\n```',
         "## Configs (one per length bucket)",
         _table(["config", "bucket", "rows", "tokens", "shards"],

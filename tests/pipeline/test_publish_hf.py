@@ -42,6 +42,9 @@ def test_every_bucket_config_loads_back(small_pack, tmp_path, offline):
     meta = card_meta(folder)
     buckets = manifest["buckets"]
     assert [c["config_name"] for c in meta["configs"]] == [f"bucket_{b}" for b in buckets]
+    # the longest rows are what a long-context run trains on: they are the default
+    assert [c["config_name"] for c in meta["configs"] if c.get("default")] == [
+        f"bucket_{max(buckets)}"]
     for bucket in buckets:
         shards = [s for s in manifest["shards"] if s["bucket"] == bucket]
         with pa.ipc.open_file(str(small_pack / shards[0]["path"])) as reader:
