@@ -37,8 +37,8 @@ from bench_common import (
 )
 
 from longweave.pipeline.packing.bestfit import PackOptions, best_fit_decreasing, pack_segments
+from longweave.pipeline.packing.copies import spread_groups
 from longweave.pipeline.packing.segments import Segment
-from longweave.schemas.seeded import seeded_int
 
 CAPACITY = 65536
 BUCKETS = [8192, 32768, 65536]
@@ -137,14 +137,15 @@ def fillers_variant(segments: list[Segment], capacity: int) -> None:
 
 def grouped_items(segments: list[Segment], copies: int, rows_per_group: int
                   ) -> list[list[tuple[Segment, int]]]:
-    """(segment, copy) pairs spread over groups exactly as the Pack transform hashes them."""
+    """(segment, copy) pairs spread over groups as the Pack transform spreads them (one
+    shard per group here, so copies go to distinct groups)."""
     tokens = sum(s.tokens for s in segments) * copies
     groups = max(1, math.ceil(tokens / (CAPACITY * rows_per_group)))
     out: list[list[tuple[Segment, int]]] = [[] for _ in range(groups)]
     for segment in segments:
-        for copy in range(copies):
-            out[seeded_int(SEED, f"group:{segment.segment_id}@{copy}") % groups].append(
-                (segment, copy))
+        for copy, group in enumerate(spread_groups(SEED, segment.segment_id, copies, groups,
+                                                   groups)):
+            out[group].append((segment, copy))
     return out
 
 

@@ -21,59 +21,134 @@ def _split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
+# Flags that may come before or after the subcommand (`longweave -v demo`, `longweave demo
+# -v`), with their defaults; the run flags belong to `run` and `demo` only.
+GLOBAL_DEFAULTS: dict[str, object] = {"verbose": False}
+RUN_DEFAULTS: dict[str, object] = {"workdir": None, "until": "report", "scheduler_host": None,
+                                   "retries": 0}
+RUN_COMMANDS = ("run", "demo")
+
+
+def _flag_parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The global flags and the run flags, as argparse parents.
+
+    Every default is SUPPRESS, filled in after parsing: a subparser's default would
+    otherwise overwrite a flag given before the subcommand (`longweave -v demo`).
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show Beam/luigi INFO logs")
+    run = argparse.ArgumentParser(add_help=False)
+    run.add_argument("--workdir", default=argparse.SUPPRESS,
+                     help="work folder (default ./longweave-work/<name>)")
+    run.add_argument("--until", default=argparse.SUPPRESS, metavar="STAGE",
+                     help="last stage to run (default: report, the last)")
+    run.add_argument("--scheduler-host", default=argparse.SUPPRESS,
+                     help="luigi central scheduler HOST[:PORT] (default: a local one)")
+    run.add_argument("--retries", type=int, default=argparse.SUPPRESS,
+                     help="times a crashed stage is run again before the run gives up")
+    return common, run
+
+
 def _parser() -> argparse.ArgumentParser:
+    common, run_flags = _flag_parents()
     parser = argparse.ArgumentParser(
-        prog="longweave", description="Build long-context training data on Apache Beam. "
-        "Arguments after `--` go to Beam unchanged.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show Beam/luigi INFO logs")
+        prog="longweave", parents=[common, run_flags],
+        description="Build long-context training data on Apache Beam. "
+        "Arguments after `--` go to Beam (an option Beam does not know is an error).")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("run", "run a recipe"), ("demo", "run the embedded demo recipe")):
-        cmd = sub.add_parser(name, help=helptext)
+        cmd = sub.add_parser(name, help=helptext, parents=[common, run_flags])
         if name == "run":
             cmd.add_argument("recipe")
-        cmd.add_argument("--workdir", help="work folder (default ./longweave-work/<name>)")
-        cmd.add_argument("--until", default="report", help="last stage to run")
-        cmd.add_argument("--scheduler-host", help="luigi central scheduler HOST[:PORT] (default: a local one)")
-        cmd.add_argument("--retries", type=int, default=0,
-                         help="times a failed stage is run again before the run gives up")
-    sub.add_parser("validate", help="validate a recipe and exit").add_argument("recipe")
-    sub.add_parser("status", help="stages done in a work folder").add_argument("workdir")
-    report = sub.add_parser("report", help="(re)build the report of an output folder")
-    report.add_argument("out")
-    inspect = sub.add_parser("inspect", help="show one packed row decoded")
+    sub.add_parser("validate", help="validate a recipe and exit",
+                   parents=[common]).add_argument("recipe")
+    sub.add_parser("status", help="stages done in a work folder",
+                   parents=[common]).add_argument("folder", metavar="workdir")
+    report = sub.add_parser("report", help="(re)build the report of an output folder",
+                            parents=[common])
+    report.add_argument("out", help="the pack output folder (<workdir>/pack)")
+    inspect = sub.add_parser("inspect", help="show one packed row decoded", parents=[common])
     inspect.add_argument("shard")
     inspect.add_argument("--row", type=int, default=0)
-    publish = sub.add_parser("publish", help="write (and upload) a Hugging Face dataset folder")
+    publish = sub.add_parser("publish", help="write (and upload) a Hugging Face dataset folder",
+                             parents=[common])
     publish.add_argument("out", help="the pack output folder (<workdir>/pack)")
     publish.add_argument("--repo-id", required=True, help="ORG/NAME on the Hub")
     publish.add_argument("--private", action="store_true")
     publish.add_argument("--folder", help="dataset folder to write (default <workdir>/publish)")
     mds = sub.add_parser("export-mds", help="export shards as MosaicML streaming MDS "
-                         "(ProLong's input_ids + indices columns), one dataset per bucket")
+                         "(ProLong's input_ids + indices columns), one dataset per bucket",
+                         parents=[common])
     mds.add_argument("out", help="the pack output folder (<workdir>/pack)")
     mds.add_argument("dest", help="folder to write <bucket>/index.json and shards into")
     mds.add_argument("--compression", choices=["zstd"], default=None)
     return parser
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line (without the Beam arguments after `--`); a bad flag or
+    `--until` stage exits 2 with argparse's usage message."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    given = sorted(f"--{k.replace('_', '-')}" for k in RUN_DEFAULTS if k in vars(args))
+    if args.command not in RUN_COMMANDS and given:
+        parser.error(f"{', '.join(given)}: only for {' and '.join(RUN_COMMANDS)}")
+    defaults = {**GLOBAL_DEFAULTS, **(RUN_DEFAULTS if args.command in RUN_COMMANDS else {})}
+    for key, value in defaults.items():
+        vars(args).setdefault(key, value)
+    if args.command in RUN_COMMANDS:
+        from longweave.jobs.stages import STAGE_ORDER
+
+        if args.until not in STAGE_ORDER:
+            parser.error(f"argument --until: invalid choice: {args.until!r} "
+                         f"(choose from {', '.join(STAGE_ORDER)})")
+    return args
+
+
+def _missing_input(args: argparse.Namespace) -> str | None:
+    """Why the folder or file a reading command names cannot be what it wants (a mistyped
+    path must not exit 0, nor leave a fresh folder behind)."""
+    from longweave.schemas import fs, layout
+    from longweave.schemas.packed import Manifest
+
+    if args.command == "status" and not fs.exists(args.folder):
+        return f"no work folder at {args.folder}"
+    if args.command in ("report", "publish", "export-mds") and not Manifest.exists(args.out):
+        hint = ""
+        if Manifest.exists(layout.output_folder(args.out)):
+            hint = f"; did you mean {layout.output_folder(args.out)}?"
+        what = "no such folder" if not fs.exists(args.out) else f"no {layout.MANIFEST_FILE}"
+        return f"{args.out} is not a pack output folder ({what}){hint}"
+    if args.command == "inspect" and not fs.exists(args.shard):
+        return f"no shard at {args.shard}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     own, beam_args = _split_beam_args(list(sys.argv[1:] if argv is None else argv))
-    args = _parser().parse_args(own)
+    args = parse_args(own)
     quiet_logging(args.verbose)
     from longweave.schemas.recipe import RecipeError, load_recipe
 
     try:
+        if (problem := _missing_input(args)) is not None:
+            say(f"longweave {args.command}: {problem}")
+            return 2
         if args.command in ("run", "demo", "validate"):
             recipe_path = demo_recipe_path() if args.command == "demo" else args.recipe
             recipe = load_recipe(recipe_path)
             if args.command == "validate":
+                from longweave.jobs.runner import check_beam_args
+
+                check_beam_args(recipe.runner)
                 print(f"{recipe_path}: valid recipe {recipe.name!r} ({recipe.recipe_hash})")
                 return 0
             return _run(recipe_path, recipe.name, args, beam_args)
         if args.command == "status":
             from longweave.jobs.status import format_status, workdir_status
 
-            print(format_status(workdir_status(args.workdir)))
+            print(format_status(workdir_status(args.folder)))
             return 0
         if args.command == "report":
             from longweave.pipeline.report.build import build_report
@@ -108,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(recipe_path: str, name: str, args: argparse.Namespace, beam_args: list[str]) -> int:
-    from longweave.jobs.workflow import FAILURES, run_workflow
+    from longweave.jobs.workflow import FAILURES, failed_on_recipe_or_data, run_workflow
 
     workdir = args.workdir or os.path.join("longweave-work", name)
     workdir = workdir if "://" in workdir else os.path.abspath(workdir)
@@ -117,13 +192,19 @@ def _run(recipe_path: str, name: str, args: argparse.Namespace, beam_args: list[
                       scheduler_host=args.scheduler_host, verbose=args.verbose,
                       retries=args.retries)
     if not ok:
-        say("longweave: run failed" + (":\n" + "\n".join(FAILURES) if FAILURES else ""))
+        if failed_on_recipe_or_data():  # said above with the keys; a re-run would fail again
+            say("longweave: run stopped: the recipe asks for what the data cannot give; "
+                "change the keys named above")
+            return 2
+        say("longweave: run failed" + (":\n" + "\n".join(FAILURES) if FAILURES else
+                                       " (no stage reported an error; -v shows luigi's log)"))
         return 1
+    from longweave.jobs.stages import STAGE_ORDER
     from longweave.schemas import fs, layout
     from longweave.schemas.packed import Manifest
 
     out = layout.output_folder(workdir)
-    if Manifest.exists(out):
+    if STAGE_ORDER.index(args.until) >= STAGE_ORDER.index("pack") and Manifest.exists(out):
         totals = Manifest.read(out).totals
         say(f"longweave: {totals['tokens']:,} tokens in {totals['rows']:,} rows, "
             f"{totals['shards']} shards")

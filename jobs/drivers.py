@@ -112,32 +112,36 @@ def run_tokenize(ctx: RunContext) -> None:
 
 
 def run_pack(ctx: RunContext) -> None:
-    """Plan the mixture on the driver from segment lengths (an infeasible recipe fails here,
-    before any row is packed), pack in Beam, then write the manifest."""
+    """Plan the mixture on the driver from segment lengths (an infeasible or short recipe
+    fails here, before the stage starts and before any row is packed), pack in Beam, then
+    write the manifest."""
     from longweave.pipeline.packing.manifest import write_output_manifest
     from longweave.pipeline.packing.mixture import (
-        largest_segments,
         plan_mixture,
+        plan_shortfalls,
+        plan_summary,
         segment_lengths,
-        share_warnings,
     )
+    from longweave.pipeline.packing.shortfalls import MixtureShortfall
     from longweave.pipeline.packing.tokenizer import special_ids
     from longweave.pipeline.transforms.pack import pack_stage, read_pack_results
     from longweave.schemas.tokenizer_file import load_tokenizer
 
     recipe = ctx.recipe
+    segments_dir = fs.join(ctx.stage_dir("tokenize"), layout.SEGMENTS_DIR)
+    lengths = segment_lengths(segments_dir)
+    if not lengths["segment_id"]:
+        raise MixtureShortfall("pack: no documents reached the pack stage; see the ledgers "
+                               "with `longweave status`", [])
+    columns = lengths["source"], lengths["bucket"], lengths["tokens"]
+    plan = plan_mixture(recipe, lengths["segment_id"], *columns)
+    problems = plan_shortfalls(recipe, plan, *columns)
+    if problems:
+        raise MixtureShortfall("the data fall short of the recipe; nothing was packed:",
+                               problems)
 
     def body(tmp: str) -> Ledger:
-        segments_dir = fs.join(ctx.stage_dir("tokenize"), layout.SEGMENTS_DIR)
-        lengths = segment_lengths(segments_dir)
-        if not lengths["segment_id"]:
-            raise ValueError("pack: no documents reached the pack stage; see the ledgers "
-                             "with `longweave status`")
-        plan = plan_mixture(recipe, lengths["segment_id"], lengths["source"],
-                            lengths["bucket"], lengths["tokens"])
-        for problem in share_warnings(plan, largest_segments(
-                plan, lengths["source"], lengths["bucket"], lengths["tokens"])):
-            say(f"[pack] warning: mixture {problem}")
+        say(f"[pack] plan: {plan_summary(plan)}")
         tokenizer = load_tokenizer(tokenizer_file(ctx))
         pad_id = special_ids(tokenizer, recipe.tokenizer, recipe.output.pad_token_id).pad
         ctx.run_beam("pack", lambda pipeline: pack_stage(

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import time
-import traceback
 from typing import ClassVar
 
 import luigi
 
 from longweave.jobs.context import RunContext, is_done
 from longweave.jobs.progress import say
+from longweave.jobs.runner import check_beam_args
 from longweave.jobs.stages import STAGE_BY_NAME, STAGE_ORDER, run_context
-from longweave.schemas.recipe import Recipe, load_recipe
+from longweave.pipeline.packing.shortfalls import MixtureShortfall
+from longweave.schemas.recipe import Recipe, RecipeError, load_recipe
+
+# A stage that fails on one of these fails again on a retry or a re-run: the recipe or the
+# data must change (the CLI exits 2, as for a recipe refused at load time).
+RECIPE_OR_DATA_ERRORS = (RecipeError, MixtureShortfall)
 
 
 class StageTask(luigi.Task):
@@ -43,11 +49,14 @@ class StageTask(luigi.Task):
         return is_done(self.context(), self.stage)
 
     def run(self) -> None:
-        """Run the stage, again up to `retries` times if it fails (a stage starts afresh)."""
+        """Run the stage, again up to `retries` times if it crashes (a stage starts afresh);
+        a recipe or data problem is not retried."""
         for attempt in range(self.retries + 1):
             try:
                 STAGE_BY_NAME[self.stage].run(self.context())
                 return
+            except RECIPE_OR_DATA_ERRORS:
+                raise
             except Exception as error:
                 if attempt == self.retries:
                     raise
@@ -63,14 +72,41 @@ def _task_class(stage: str) -> type[StageTask]:
 
 TASKS: dict[str, type[StageTask]] = {stage: _task_class(stage) for stage in STAGE_ORDER}
 
-FAILURES: list[str] = []
+FAILURES: list[str] = []  # "[stage] failed: Error: message", as said on the terminal
+_ERRORS: list[BaseException] = []
+
+
+class _NoTracebackForRecipeOrData(logging.Filter):
+    """luigi logs a failed task's traceback; for a recipe or data problem the message (said
+    once, by `_remember_failure`) is the whole story, and a traceback would bury it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, RECIPE_OR_DATA_ERRORS)
+
+
+logging.getLogger("luigi-interface").addFilter(_NoTracebackForRecipeOrData())
 
 
 @StageTask.event_handler(luigi.Event.FAILURE)
 def _remember_failure(task: StageTask, error: BaseException) -> None:
-    detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-    FAILURES.append(f"[{task.stage}] failed: {detail}")
+    FAILURES.append(f"[{task.stage}] failed: {type(error).__name__}: {error}")
+    _ERRORS.append(error)
     say(FAILURES[-1])
+
+
+@StageTask.event_handler(luigi.Event.DEPENDENCY_PRESENT)
+def _say_skipped(task: StageTask) -> None:
+    """luigi found the stage complete (committed, same hash) and will not run it, nor the
+    stages it reads, which luigi then never looks at."""
+    before = " with the stages before it" if STAGE_BY_NAME[task.stage].upstream else ""
+    say(f"[{task.stage}] already done (hash {task.context().hashes[task.stage]}), "
+        f"skipped{before}")
+
+
+def failed_on_recipe_or_data() -> bool:
+    """Whether the last run failed on the recipe or the data rather than on a crash."""
+    return any(isinstance(e, RECIPE_OR_DATA_ERRORS) for e in _ERRORS)
 
 
 def run_workflow(recipe_path: str, workdir: str, beam_args: list[str], until: str = "report",
@@ -81,9 +117,15 @@ def run_workflow(recipe_path: str, workdir: str, beam_args: list[str], until: st
     With `retries`, a failed stage runs again (after `retry_delay` seconds) up to that many
     times before the run gives up. `scheduler_host` uses a luigi central scheduler (luigid),
     which also keeps two runs of one work folder from running the same stage at once.
+    A Beam argument no Beam option knows raises `BeamArgsError` before any stage runs.
     """
+    if until not in TASKS:
+        raise ValueError(f"--until {until!r}: not a stage; stages are {', '.join(STAGE_ORDER)}")
     FAILURES.clear()
+    _ERRORS.clear()
     StageTask._recipes.clear()
+    recipe = StageTask._recipes[recipe_path] = load_recipe(recipe_path)
+    check_beam_args(recipe.runner, beam_args)
     task = TASKS[until](recipe_path=recipe_path, workdir=workdir, beam_args=tuple(beam_args),
                         verbose=verbose, retries=retries, retry_delay=retry_delay)
     params: dict = {"workers": workers, "log_level": "WARNING"}

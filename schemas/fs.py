@@ -2,6 +2,11 @@
 
 Local paths keep a fast path (atomic `os.replace` of a whole folder); remote stores get a
 per-file copy and a `_SUCCESS` marker written last, which is the commit point either way.
+
+Beam is imported inside the functions that need it, not at module level: the schemas (and
+through them the trainer-facing loader) import this module, and a trainer reading local
+shards must not pay for, or even have, apache_beam. A local read (`open_binary`,
+`read_bytes`, `read_json`) and `join` never touch Beam.
 """
 
 from __future__ import annotations
@@ -9,12 +14,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
+if TYPE_CHECKING:
+    from apache_beam.io.filesystems import FileSystems
 
 SUCCESS = "_SUCCESS"
+
+
+def _filesystems() -> type[FileSystems]:
+    """Beam's `FileSystems`, imported on first use (see the module docstring)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    return FileSystems
+
+
+def _uncompressed() -> str:
+    """Beam's UNCOMPRESSED compression type: the bytes as stored, whatever the suffix."""
+    from apache_beam.io.filesystem import CompressionTypes
+
+    return CompressionTypes.UNCOMPRESSED
 
 
 def is_local(path: str) -> bool:
@@ -22,11 +41,11 @@ def is_local(path: str) -> bool:
 
 
 def join(base: str, *parts: str) -> str:
-    return FileSystems.join(base, *parts) if not is_local(base) else os.path.join(base, *parts)
+    return _filesystems().join(base, *parts) if not is_local(base) else os.path.join(base, *parts)
 
 
 def exists(path: str) -> bool:
-    return FileSystems.exists(path)
+    return _filesystems().exists(path)
 
 
 def read_bytes(path: str) -> bytes:
@@ -39,7 +58,7 @@ def write_bytes(path: str, data: bytes) -> None:
     if is_local(path):
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     # UNCOMPRESSED: Beam would otherwise compress a `.gz` / `.zst` path a second time
-    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+    with _filesystems().create(path, compression_type=_uncompressed()) as handle:
         handle.write(data)
 
 
@@ -53,7 +72,7 @@ def write_json(path: str, data: Any) -> None:
 
 def glob(pattern: str) -> list[str]:
     """Paths matching `pattern`, sorted; none is an empty list, not an error."""
-    result = FileSystems.match([pattern])[0]
+    result = _filesystems().match([pattern])[0]
     return sorted(m.path for m in result.metadata_list)
 
 
@@ -64,19 +83,19 @@ def remove_tree(path: str) -> None:
         return
     found = glob(join(path, "**"))
     if found:
-        FileSystems.delete(found)
+        _filesystems().delete(found)
 
 
 def open_binary(path: str) -> BinaryIO:
     """A readable binary file, local or remote, never decompressed behind the caller's back."""
     if is_local(path):
         return open(path.removeprefix("file://"), "rb")
-    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    return _filesystems().open(path, compression_type=_uncompressed())
 
 
 def remove_file(path: str) -> None:
-    if FileSystems.exists(path):
-        FileSystems.delete([path])
+    if _filesystems().exists(path):
+        _filesystems().delete([path])
 
 
 def publish_folder(tmp: str, final: str) -> None:
@@ -87,6 +106,6 @@ def publish_folder(tmp: str, final: str) -> None:
     else:
         sources = [p for p in glob(join(tmp, "**")) if not p.endswith("/")]
         targets = [final + p[len(tmp):] for p in sources]
-        FileSystems.copy(sources, targets)
+        _filesystems().copy(sources, targets)
         remove_tree(tmp)
     write_bytes(join(final, SUCCESS), b"")

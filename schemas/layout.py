@@ -13,6 +13,7 @@ WORKDIR/
   logs/<stage>.log
   pack/                       the output
     <bucket>/shard-00000.arrow  docs/part-*.parquet  tokenizer.json  manifest.json
+    tokenizer_config.json  special_tokens_map.json
     report/summary.json  report/report.html  report/shards/*.json
 ```
 """
@@ -41,6 +42,9 @@ SEGMENTS_DIR = "segments"  # tokenize: one row per document piece, with its toke
 PACK_STAGE = "pack"
 MANIFEST_FILE = "manifest.json"
 TOKENIZER_FILE = "tokenizer.json"
+# beside tokenizer.json, so the output folder loads with transformers' AutoTokenizer offline
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+SPECIAL_TOKENS_FILE = "special_tokens_map.json"
 INDEX_DIR = "docs"  # segment index: one row per packed document piece, with its meta
 SHARD_SUFFIX = ".arrow"
 

@@ -60,6 +60,8 @@ class DependencyDistances(TypedDict):
 
     chars: list[int]  # later character minus earlier character, link by link
     tokens: list[int]  # the same links in tokens of the run's tokenizer (the report's unit)
+    token_pairs: list[list[int]]  # [earlier, later] token index in the document, link by link:
+    # with a piece's token range (segment index) they tell which links lie inside one row
 
 
 class SampleLength(TypedDict):
@@ -326,6 +328,18 @@ def token_distances(meta: Mapping[str, Any]) -> list[float]:
     if not isinstance(values, list):
         return []
     return [v for v in map(_number, values) if v is not None and v >= 0]
+
+
+def token_pairs(meta: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """The tokenize stage's `[earlier, later]` token positions per link (backward ones left
+    out, as in `token_distances`); empty when tokenize recorded none."""
+    measured = stage_keys(meta, TOKENIZE).get(DEPENDENCY_DISTANCES)
+    values = measured.get("token_pairs") if isinstance(measured, dict) else None
+    if not isinstance(values, list):
+        return []
+    pairs = [(int(p[0]), int(p[1])) for p in values if isinstance(p, list | tuple)
+             and len(p) == 2 and all(_number(v) is not None for v in p)]
+    return [(a, b) for a, b in pairs if b >= a]
 
 
 def sample_depth(meta: Mapping[str, Any]) -> float | None:

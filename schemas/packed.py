@@ -138,6 +138,8 @@ SEGMENT_INDEX_SCHEMA = pa.schema(
         ("chars", pa.int64()),
         ("piece", pa.int32()),         # 0-based piece number
         ("pieces", pa.int32()),        # how many pieces the document was split into
+        ("token_start", pa.int64()),   # the piece is tokens [token_start, token_end) of its
+        ("token_end", pa.int64()),     # document (BOS/EOS not counted): the report's row test
         ("split", pa.string()),        # "none", "span:<prefix>" (at a natural boundary), "cut"
         ("copies", pa.int32()),        # times the segment was packed (mixture up-sampling)
         ("meta", pa.large_string()),   # the document's meta JSON
@@ -160,6 +162,8 @@ TOKENIZED_SEGMENT_SCHEMA = pa.schema(
         ("chars", pa.int64()),
         ("piece", pa.int32()),
         ("pieces", pa.int32()),
+        ("token_start", pa.int64()),
+        ("token_end", pa.int64()),
         ("split", pa.string()),
         ("meta", pa.large_string()),
     ]

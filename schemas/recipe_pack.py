@@ -49,13 +49,21 @@ class MixtureEntry(BaseModel):
 
 
 class BudgetConfig(BaseModel):
-    """Total output tokens and how far a small source may be repeated to meet its share."""
+    """Total output tokens, how far a small source may be repeated to meet its share, and
+    how far the output may fall short of the recipe before the run fails (nothing is lost
+    silently: a miss beyond these is an error at pack planning, before any row is packed)."""
 
     model_config = ConfigDict(extra="forbid")
 
     tokens: PositiveInt | None = Field(
         default=None, description="None: the largest budget the shares allow within max_epochs")
     max_epochs: float = Field(default=1.0, ge=1.0)
+    min_share_ratio: float = Field(
+        default=0.9, ge=0, le=1,
+        description="an entry whose planned share is under this fraction of its share fails "
+        "the run (segments are taken whole, so a small target can land short); 0: never")
+    allow_empty_buckets: bool = Field(
+        default=False, description="true: a bucket that would get no rows is allowed")
 
 
 class OutputConfig(BaseModel):

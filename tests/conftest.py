@@ -34,6 +34,9 @@ sources:
 filters: {{min_chars: 50}}
 tokenizer: {{train: {{vocab_size: 600, sample_chars: 400000}}}}
 buckets: [1024, 4096]
+# only 8 segments fit 1024, and spread (the default) draws them all into 4096, an empty
+# bucket the pack stage refuses; the books-and-agents end-to-end run covers spread
+bucket_policy: smallest
 mixture:
   - {{source: code, share: 0.9}}
   - {{source: text, share: 0.1}}

@@ -6,6 +6,9 @@ Layout (token ids in brackets; pad id 0):
   16/shard-00000: row0 G[20..27] + G2 (same ids as G) | row1 F[30..39] + pad6
 L#0 (40000 tokens) is listed in the segment index only: it sits in a bucket not built here,
 so document L is 40003 tokens long.
+
+`build_split_output` is a second, real-tokenized output: documents with dependency links,
+longer than the largest bucket, split and packed by the real tokenize and pack cores.
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ from tokenizers import Tokenizer
 from tokenizers.models import WordLevel
 from tokenizers.pre_tokenizers import Whitespace
 
-from longweave.schemas.document import dump_meta
+from longweave.pipeline.packing.bestfit import PackOptions, pack_segments
+from longweave.pipeline.packing.copies import index_row
+from longweave.pipeline.packing.encode import tokenize_documents
+from longweave.pipeline.packing.segments import Segment
+from longweave.pipeline.packing.shards import write_shard
+from longweave.pipeline.packing.tokenizer import SpecialIds
+from longweave.schemas.document import Document, Span, dump_meta
 from longweave.schemas.ledger import Ledger
 from longweave.schemas.packed import (
     PAD_DOC_ID,
@@ -31,6 +40,7 @@ from longweave.schemas.packed import (
     ShardEntry,
     packed_schema,
 )
+from longweave.schemas.spans import file_label, turn_label
 
 A, B0, B1 = [1, 2, 3, 4, 5], [6, 7, 8], [9, 10, 6, 7]
 C = [11, 12, 13, 14, 11, 12, 15, 16]
@@ -124,8 +134,11 @@ def build_output(out_dir: Path) -> Path:
                                   tokens=len(rows) * bucket, bytes=len(data),
                                   sha256=hashlib.sha256(data).hexdigest()))
     os.makedirs(out_dir / "docs", exist_ok=True)
+    starts = _piece_starts(INDEX_ROWS)
     index = [dict(zip(SEGMENT_INDEX_SCHEMA.names,
-                      (*row[:4], 65536 if row[0] == "L#0" else 8, *row[4:9], 2 if row[0] == "A" else 1, dump_meta(row[9])),
+                      (*row[:4], 65536 if row[0] == "L#0" else 8, *row[4:8], starts[row[0]],
+                       starts[row[0]] + row[4], row[8], 2 if row[0] == "A" else 1,
+                       dump_meta(row[9])),
                       strict=True)) for row in INDEX_ROWS]
     pq.write_table(pa.Table.from_pylist(index[:5], schema=SEGMENT_INDEX_SCHEMA),
                    out_dir / "docs" / "part-00000.parquet")
@@ -137,6 +150,83 @@ def build_output(out_dir: Path) -> Path:
              shards=entries, mixture=MIXTURE, ledgers=dict(flow),
              stages=[stage for stage, _ in flow]).write(str(out_dir))
     return out_dir
+
+
+def _piece_starts(rows: list[tuple]) -> dict[str, int]:
+    """Each piece's first token in its document (no BOS/EOS here): the pieces before it."""
+    done: dict[str, int] = {}
+    starts = {}
+    for row in sorted(rows, key=lambda r: (r[1], r[6])):
+        starts[row[0]] = done.get(row[1], 0)
+        done[row[1]] = starts[row[0]] + row[4]
+    return starts
+
+
+SPLIT_BUCKETS = [64, 256]
+WORDS = 120  # the split fixture's vocabulary: w0..w119, one token a word
+
+
+def split_documents() -> list[Document]:
+    """Documents longer than the largest bucket whose links reach across their pieces.
+
+    - `repo`: 12 files of 80 words, each importing the file before it and file 0 (import
+      edges by file index), so links run from next door to the whole repository away;
+    - `session`: a trajectory of 10 turns of 90 words whose last turn refers back to every
+      earlier one (`dependency_links` in characters);
+    - `small`: a whole document with one link, kept in one row.
+    """
+    def words(n: int, seed: int) -> str:
+        return " ".join(f"w{(seed * 7 + i * 13) % WORDS}" for i in range(n)) + " "
+
+    files, spans, at = [], [], 0
+    for number in range(12):
+        text = words(80, number)
+        spans.append(Span(at, at + len(text), file_label(f"f{number}.py")))
+        files.append(text)
+        at += len(text)
+    edges = [[i, i - 1, 0] for i in range(1, 12)] + [[i, 0, 0] for i in range(2, 12)]
+    repo = Document("repo", "code", "repo", "".join(files), spans,
+                    {"repo": "r", "dependency_edges": edges})
+    turns, tspans, at = [], [], 0
+    for number in range(10):
+        text = words(90, 50 + number)
+        tspans.append(Span(at, at + len(text), turn_label("agent")))
+        turns.append(text)
+        at += len(text)
+    links = [[s.start, tspans[-1].start] for s in tspans[:-1]]
+    session = Document("session", "agents", "trajectory", "".join(turns), tspans,
+                       {"dependency_links": links})
+    small_text = words(40, 99)
+    small = Document("small", "synth", "megadoc", small_text, [],
+                     {"dependency_links": [[0, small_text.index(" ", 60) + 1]]})
+    return [repo, session, small]
+
+
+def split_tokenizer() -> Tokenizer:
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, **{f"w{i}": 3 + i for i in range(WORDS)},
+             "<unk>": 3 + WORDS}
+    tokenizer = Tokenizer(WordLevel(vocab, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = Whitespace()
+    return tokenizer
+
+
+def build_split_output(out_dir: Path) -> tuple[Path, list[Segment]]:
+    """`split_documents` through the real tokenize core (BOS/EOS, buckets 64 and 256),
+    packed by best-fit into shards, with the segment index the pack stage writes."""
+    tokenizer = split_tokenizer()
+    specials = SpecialIds(bos=1, eos=2, pad=0)
+    segments = [Segment.from_row(row) for row in tokenize_documents(
+        tokenizer, split_documents(), SPLIT_BUCKETS, specials) if isinstance(row, dict)]
+    for bucket in SPLIT_BUCKETS:
+        mine = [(s, 0) for s in segments if s.bucket == bucket]
+        rows = pack_segments(mine, PackOptions(bucket, specials.pad, False, False))
+        write_shard(str(out_dir), bucket, 0, rows, False, False, "zstd")
+    os.makedirs(out_dir / "docs", exist_ok=True)
+    pq.write_table(pa.Table.from_pylist([index_row(s, 1) for s in segments],
+                                        schema=SEGMENT_INDEX_SCHEMA),
+                   out_dir / "docs" / "part-00000.parquet")
+    tokenizer.save(str(out_dir / "tokenizer.json"))
+    return out_dir, segments
 
 
 BOOKS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "books"

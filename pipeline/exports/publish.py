@@ -246,7 +246,8 @@ def write_folder(out_dir: str, repo_id: str, folder: str) -> str:
         sizes[shard.bucket] += size
     summary = None
     summary_name = f"{layout.REPORT_DIR}/{layout.SUMMARY_FILE}"
-    for name in (layout.MANIFEST_FILE, layout.TOKENIZER_FILE, summary_name,
+    for name in (layout.MANIFEST_FILE, layout.TOKENIZER_FILE, layout.TOKENIZER_CONFIG_FILE,
+                 layout.SPECIAL_TOKENS_FILE, summary_name,
                  f"{layout.REPORT_DIR}/{layout.HTML_FILE}"):
         source = fs.join(out_dir, *name.split("/"))
         if fs.exists(source):

@@ -1,7 +1,8 @@
 """Planning the mixture: how many copies of each segment the pack stage emits.
 
 The plan is made on the driver from segment lengths only (no token ids), before any row is
-packed, so an infeasible recipe is reported with what is missing before work is spent.
+packed, so an infeasible recipe, or a plan that falls short of it (`shortfalls`), is
+reported with what is missing before work is spent.
 Selection is deterministic: segments are ranked by a seeded hash of their id, and each
 mixture entry takes whole copies plus the hash-ranked prefix whose tokens come closest to
 the remaining target, so actual shares land within one segment of the recipe's.
@@ -15,15 +16,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow.parquet as pq
 
+from longweave.pipeline.packing.shortfalls import (
+    Shortfall,
+    check_feasible,
+    empty_buckets,
+    largest_budget,
+    share_shortfalls,
+)
 from longweave.schemas import fs
 from longweave.schemas.recipe import Recipe
 from longweave.schemas.seeded import seeded_unit
 
 ANY_BUCKET = 0
-
-
-class InfeasibleMixture(ValueError):
-    """The data cannot meet the recipe's mixture under its epoch cap."""
 
 
 @dataclass
@@ -65,6 +69,7 @@ class MixturePlan:
     groups: dict[int, int] = field(default_factory=dict)
     shards: dict[int, int] = field(default_factory=dict)
     natural: bool = False
+    bucket_tokens: dict[int, int] = field(default_factory=dict)  # planned, copies counted
 
     def entry_key(self, source: str, bucket: int) -> tuple[str, int] | None:
         if self.natural:
@@ -105,38 +110,6 @@ class MixturePlan:
         }
 
 
-def share_warnings(plan: MixturePlan, largest_segment: dict[tuple[str, int], int],
-                   tolerance: float = 0.01) -> list[str]:
-    """Entries whose planned share misses the target by more than `tolerance`.
-
-    Selection is by whole segments, so when one segment is a large part of an entry's
-    target the share cannot land closer; the message says which segment size is to blame.
-    """
-    total = sum(e.planned for e in plan.entries.values()) or 1
-    problems = []
-    for key, entry in sorted(plan.entries.items()):
-        actual = entry.planned / total
-        if abs(actual - entry.share) > tolerance:
-            where = f"bucket {entry.bucket}" if entry.bucket else "all buckets"
-            problems.append(
-                f"{entry.source} ({where}): planned share {actual:.3f} vs target "
-                f"{entry.share:.3f}; its largest segment has {largest_segment.get(key, 0):,} "
-                f"tokens against a target of {entry.target:,}: raise the budget or use "
-                f"smaller buckets")
-    return problems
-
-
-def largest_segments(plan: MixturePlan, sources: list[str], buckets: list[int],
-                     tokens: list[int]) -> dict[tuple[str, int], int]:
-    """The longest segment of each mixture entry."""
-    out: dict[tuple[str, int], int] = {}
-    for source, bucket, n in zip(sources, buckets, tokens, strict=True):
-        key = plan.entry_key(source, bucket)
-        if key is not None:
-            out[key] = max(out.get(key, 0), n)
-    return out
-
-
 def _take_prefix(units: np.ndarray, tokens: np.ndarray, want: int) -> float:
     """Hash threshold whose prefix (ranked by unit value) has tokens closest to `want`."""
     if want <= 0 or len(units) == 0:
@@ -166,7 +139,7 @@ def plan_mixture(recipe: Recipe, segment_ids: list[str], sources: list[str],
         available = {key: int(tokens_arr[idx].sum()) for key, idx in members.items()}
         budget = _budget(recipe, available)
         plan.budget = budget
-        _check_feasible(recipe, available, budget)
+        check_feasible(recipe, _in_recipe_order(recipe, available), budget)
         for entry in recipe.mixture:
             key = (entry.source, entry.bucket or ANY_BUCKET)
             idx = members[key]
@@ -184,7 +157,7 @@ def plan_mixture(recipe: Recipe, segment_ids: list[str], sources: list[str],
         planned_by_bucket = _sum_by_bucket(buckets, tokens_arr * copies)
     rows_per_group = recipe.output.pack_group_rows
     for bucket in recipe.buckets:
-        planned = planned_by_bucket.get(bucket, 0)
+        planned = plan.bucket_tokens[bucket] = planned_by_bucket.get(bucket, 0)
         plan.groups[bucket] = max(1, math.ceil(planned / (bucket * rows_per_group)))
         plan.shards[bucket] = max(1, math.ceil(planned / recipe.output.shard_tokens))
     return plan
@@ -219,32 +192,43 @@ def _entry_members(recipe: Recipe, segment_ids: list[str], sources: list[str],
 
 
 def _budget(recipe: Recipe, available: dict[tuple[str, int], int]) -> int:
-    if recipe.budget.tokens:
-        return recipe.budget.tokens
-    limits = [available[(e.source, e.bucket or ANY_BUCKET)] * recipe.budget.max_epochs / e.share
-              for e in recipe.mixture]
-    return int(min(limits))
+    return recipe.budget.tokens or largest_budget(recipe, _in_recipe_order(recipe, available))[0]
 
 
-def _check_feasible(recipe: Recipe, available: dict[tuple[str, int], int], budget: int) -> None:
+def _in_recipe_order(recipe: Recipe, by_key: dict[tuple[str, int], int]) -> list[int]:
+    return [by_key[(e.source, e.bucket or ANY_BUCKET)] for e in recipe.mixture]
+
+
+def plan_shortfalls(recipe: Recipe, plan: MixturePlan, sources: list[str],
+                    buckets: list[int], tokens: list[int]) -> list[Shortfall]:
+    """What a feasible plan still leaves short of the recipe (the driver raises
+    `MixtureShortfall` with them): entries under `budget.min_share_ratio` of their share,
+    and buckets that would get no rows unless `budget.allow_empty_buckets`."""
+    largest: dict[tuple[str, int], int] = {}
+    here: dict[int, dict[str, list[int]]] = {}
+    for source, bucket, n in zip(sources, buckets, tokens, strict=True):
+        here.setdefault(bucket, {}).setdefault(source, []).append(n)
+        if (key := plan.entry_key(source, bucket)) is not None:
+            largest[key] = max(largest.get(key, 0), n)
     problems = []
-    for i, entry in enumerate(recipe.mixture):
-        key = (entry.source, entry.bucket or ANY_BUCKET)
-        need = entry.share * budget
-        have = available[key] * recipe.budget.max_epochs
-        where = f"bucket {entry.bucket}" if entry.bucket else "all buckets"
-        if available[key] == 0:
-            problems.append(f"mixture[{i}] ({entry.source}, {where}): the source has no "
-                            f"tokens here, but its share asks for {need:,.0f}")
-        elif need > have * (1 + 1e-9):
-            problems.append(
-                f"mixture[{i}] ({entry.source}, {where}): needs {need:,.0f} tokens, has "
-                f"{available[key]:,} x max_epochs {recipe.budget.max_epochs:g} = {have:,.0f}; "
-                f"missing {need - have:,.0f}")
-    if problems:
-        raise InfeasibleMixture(
-            f"the mixture cannot be met for a budget of {budget:,} tokens:\n  "
-            + "\n  ".join(problems))
+    if not plan.natural:
+        keys = [(e.source, e.bucket or ANY_BUCKET) for e in recipe.mixture]
+        problems += share_shortfalls(recipe, [plan.entries[k] for k in keys], plan.budget,
+                                     [largest.get(k, 0) for k in keys])
+    return problems + empty_buckets(
+        recipe, plan.bucket_tokens, here, tokens,
+        lambda source, bucket: plan.natural or plan.entry_key(source, bucket) is not None)
+
+
+def plan_summary(plan: MixturePlan) -> str:
+    """One line for the terminal: the budget and each entry's planned share vs its target."""
+    if plan.natural:
+        return f"{plan.budget:,} tokens, every segment once (no mixture)"
+    total = sum(e.planned for e in plan.entries.values()) or 1
+    shares = ", ".join(
+        f"{e.source}{f'@{e.bucket}' if e.bucket else ''} {e.planned / total:.3f} "
+        f"(target {e.share:.3f})" for _, e in sorted(plan.entries.items()))
+    return f"budget {plan.budget:,} tokens: {shares}"
 
 
 def segment_lengths(segments_dir: str) -> dict[str, list]:

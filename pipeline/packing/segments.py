@@ -53,6 +53,10 @@ class Segment:
     pieces: int
     split: str
     meta: str = field(default="{}", repr=False)
+    # the piece's tokens in its document's token coordinates, [token_start, token_end),
+    # BOS/EOS not counted: the report tells from them which dependency links lie in a row
+    token_start: int | None = None
+    token_end: int | None = None
 
     @property
     def tokens(self) -> int:
@@ -66,6 +70,7 @@ class Segment:
             "loss_mask": [] if self.loss_mask is None else self.loss_mask.astype(np.int8).tolist(),
             "tokens": self.tokens, "chars": self.chars, "piece": self.piece,
             "pieces": self.pieces, "split": self.split, "meta": self.meta,
+            "token_start": self.token_start, "token_end": self.token_end,
         }
 
     @classmethod
@@ -78,7 +83,14 @@ class Segment:
             loss_mask=np.asarray(mask, dtype=np.int8) if len(mask) else None,
             chars=int(row["chars"]), piece=int(row["piece"]), pieces=int(row["pieces"]),
             split=row["split"], meta=row.get("meta") or "{}",
+            token_start=_optional_int(row.get("token_start")),
+            token_end=_optional_int(row.get("token_end")),
         )
+
+
+def _optional_int(value: int | None) -> int | None:
+    """A range column of a segment row; None in rows written before the column existed."""
+    return None if value is None else int(value)
 
 
 def encode_batch(tokenizer, docs: list[Document]) -> list[Encoded]:
@@ -194,7 +206,8 @@ def distances_in_tokens(encoded: Encoded) -> DependencyDistances | None:
     earlier = np.searchsorted(encoded.starts, [a for a, _ in links], side="left")
     later = np.searchsorted(encoded.starts, [b for _, b in links], side="left")
     return {"chars": [b - a for a, b in links],
-            "tokens": (later - earlier).astype(int).tolist()}
+            "tokens": (later - earlier).astype(int).tolist(),
+            "token_pairs": np.stack([earlier, later], axis=1).astype(int).tolist()}
 
 
 def segment_meta(encoded: Encoded) -> str:
@@ -265,5 +278,6 @@ def segment_document(encoded: Encoded, buckets: list[int], specials: SpecialIds,
             bucket=bucket_for(len(ids), buckets, policy, seed, segment_id),
             input_ids=ids, loss_mask=piece_mask,
             chars=char_hi - char_lo, piece=number, pieces=len(plan), split=split, meta=meta,
+            token_start=int(lo), token_end=int(hi),
         ))
     return segments

@@ -1,16 +1,14 @@
-"""Arrow IPC shards: writing them with their manifest entry, and reading them back."""
+"""Arrow IPC shards: writing them with their manifest entry, and reading them back (the
+trainer-facing, resumable reader over them is `loader.PackedLoader`)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
-from longweave.pipeline.packing.bestfit import position_ids
 from longweave.schemas import fs, layout
 from longweave.schemas.layout import shard_relpath
 from longweave.schemas.packed import PAD_DOC_ID, Manifest, PackedSequence, ShardEntry, packed_schema
@@ -68,30 +66,3 @@ def read_shard(path: str) -> pa.Table:
     """A whole shard as an Arrow table (through FileSystems, so remote paths work)."""
     with pa.ipc.open_file(pa.BufferReader(fs.read_bytes(path))) as reader:
         return reader.read_all()
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a reader is: shard index in the manifest order, and row inside it."""
-
-    shard: int = 0
-    row: int = 0
-
-
-def iter_rows(out_dir: str, shard_paths: list[str], start: Position = Position(),
-              with_position_ids: bool = False) -> Iterator[tuple[Position, dict]]:
-    """Yield `(position, row)` with `input_ids`, `cu_seqlens` (and `position_ids`), resumable.
-
-    Resuming from a saved `Position` continues exactly at that row, so a trainer restarted
-    mid-epoch sees no row twice and skips none.
-    """
-    for shard_index in range(start.shard, len(shard_paths)):
-        table = read_shard(fs.join(out_dir, *shard_paths[shard_index].split("/")))
-        first = start.row if shard_index == start.shard else 0
-        ids = table.column("input_ids").to_pylist()
-        cu = table.column("cu_seqlens").to_pylist()
-        for row in range(first, table.num_rows):
-            item = {"input_ids": ids[row], "cu_seqlens": cu[row]}
-            if with_position_ids:
-                item["position_ids"] = position_ids(cu[row]).tolist()
-            yield Position(shard_index, row), item

@@ -27,10 +27,21 @@ def read_segment_index(out_dir: str) -> pl.DataFrame:
               for path in fs.glob(fs.join(out_dir, layout.INDEX_DIR, "part-*.parquet"))]
     if not tables:
         return pl.from_arrow(SEGMENT_INDEX_SCHEMA.empty_table())
-    table = pa.concat_tables([t.select(SEGMENT_INDEX_SCHEMA.names).cast(SEGMENT_INDEX_SCHEMA)
-                              for t in tables])
+    table = pa.concat_tables([_with_index_columns(t).select(SEGMENT_INDEX_SCHEMA.names)
+                              .cast(SEGMENT_INDEX_SCHEMA) for t in tables])
     # Copies of a segment share one index row; keep the first so joins do not fan out.
     return pl.from_arrow(table).unique(subset="segment_id", keep="first", maintain_order=True)
+
+
+def _with_index_columns(table: pa.Table) -> pa.Table:
+    """An index part with null columns for any column it predates (e.g. a piece's
+    `token_start`/`token_end`), so an older output still reports, without those measures."""
+    for name in SEGMENT_INDEX_SCHEMA.names:
+        if name not in table.column_names:
+            table = table.append_column(SEGMENT_INDEX_SCHEMA.field(name),
+                                        pa.nulls(table.num_rows,
+                                                 SEGMENT_INDEX_SCHEMA.field(name).type))
+    return table
 
 
 def output_tokenizer(out_dir: str) -> Tokenizer | None:
@@ -45,7 +56,7 @@ class ShardSegments:
 
     `segments` columns: row, position (segment number in its row), segment_id, source,
     start, end, tokens, is_pad, and from the index doc_id, kind, split, piece, pieces,
-    chars, meta (nulls when the index lacks the segment).
+    token_start, token_end, chars, meta (nulls when the index lacks the segment).
     `rows` keeps the token arrays so diversity and dependency measures can slice them.
     """
 
@@ -76,7 +87,8 @@ def flatten_shard(rel_path: str, table: pa.Table, index: pl.DataFrame) -> ShardS
         )
     )
     wanted = index.select("segment_id", "doc_id", "kind", "split", "piece", "pieces", "chars",
-                          pl.col("tokens").alias("index_tokens"), "meta")
+                          "token_start", "token_end", pl.col("tokens").alias("index_tokens"),
+                          "meta")
     segments = segments.join(wanted, on="segment_id", how="left", maintain_order="left")
     return ShardSegments(rel_path=rel_path, bucket=bucket, rows=table, segments=segments)
 

@@ -8,6 +8,7 @@ across shards) from the MinHash band keys each shard returns beside its stats.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -44,13 +45,18 @@ def shard_stats(out_dir: str, rel_path: str, index: pl.DataFrame, doc_lengths: p
                 tokenizer: Any | None, sample_tokens: int = SAMPLE_TOKENS) -> ShardResult:
     """Read one shard and compute its statistics (see `compute_shard_stats`)."""
     shard = flatten_shard(rel_path, read_shard(fs.join(out_dir, rel_path)), index)
-    return compute_shard_stats(shard, doc_lengths, tokenizer, sample_tokens)
+    return compute_shard_stats(shard, doc_lengths, tokenizer, sample_tokens,
+                               copies=index.select("segment_id", "copies"))
 
 
 def compute_shard_stats(shard: ShardSegments, doc_lengths: pl.DataFrame,
-                        tokenizer: Any | None, sample_tokens: int = SAMPLE_TOKENS
-                        ) -> ShardResult:
-    """Counts, lengths, splits, shares, quality, diversity and real-length measures."""
+                        tokenizer: Any | None, sample_tokens: int = SAMPLE_TOKENS,
+                        copies: pl.DataFrame | None = None) -> ShardResult:
+    """Counts, lengths, splits, shares, quality, diversity and real-length measures.
+
+    `copies` (segment_id, copies from the segment index) says which segments the output
+    repeats; without it only segments repeated inside this shard count as repeated.
+    """
     content = stats_lengths.content_segments(shard, doc_lengths)
     sample = stats_diversity.sampled_segments(shard, content, sample_tokens)
     keys = stats_diversity.segment_band_keys(shard, content)
@@ -77,10 +83,12 @@ def compute_shard_stats(shard: ShardSegments, doc_lengths: pl.DataFrame,
         "length": {
             "long_documents": stats_lengths.long_document_shares(content),
             "dependency_distance": stats_dependency.meta_dependency_distances(content),
+            **stats_dependency.row_level(content, shard.rows.num_rows),
             "remention_distance": stats_dependency.remention_distances(sample),
             "depth_coverage": stats_dependency.depth_coverage(content),
         },
         "by_source": _by_source(content, sample, quality),
+        "copy_spacing": shard_copy_spacing(content, copies),
     }
     return ShardResult(rel_path=shard.rel_path, stats=stats, band_keys=keys)
 
@@ -133,7 +141,67 @@ def apply_across_shards(results: list[ShardResult]) -> None:
         with_across(result.stats, counts)
 
 
+CopyRows = dict[str, dict[str, list[int]]]  # source -> segment_id -> rows holding a copy
+
+
+def copy_rows(content: pl.DataFrame, copies: pl.DataFrame | None) -> CopyRows:
+    """Rows of this shard holding a copy of a segment the output packs more than once."""
+    if copies is None:
+        repeated = content.group_by("segment_id").len().filter(pl.col("len") > 1)
+    else:
+        repeated = copies.filter(pl.col("copies") > 1)
+    found = content.join(repeated.select("segment_id"), on="segment_id", how="semi")
+    out: CopyRows = {}
+    for source, sid, row in found.select("source", "segment_id", "row").sort(
+            "source", "segment_id", "row").iter_rows():
+        out.setdefault(source, {}).setdefault(sid, []).append(int(row))
+    return out
+
+
+def copy_spacing(positions: dict[str, dict[str, list[tuple[int, int]]]]) -> dict[str, Any]:
+    """Per source, how far apart the copies of each repeated segment sit.
+
+    `positions`: source -> segment_id -> one (shard number, row in output order) per copy.
+    Distances are between consecutive copies of a segment, in rows; 0 is a row holding two.
+    """
+    out: dict[str, Any] = {}
+    for source, segments in sorted(positions.items()):
+        distances: list[int] = []
+        across = 0
+        doubled: set[int] = set()
+        repeated = [sorted(p) for p in segments.values() if len(p) > 1]
+        for copies in repeated:
+            for (shard_a, row_a), (shard_b, row_b) in pairwise(copies):
+                distances.append(row_b - row_a)
+                across += shard_a != shard_b
+                if row_a == row_b:
+                    doubled.add(row_a)
+        out[source] = {
+            "repeated_segments": len(repeated), "copies": sum(len(p) for p in repeated),
+            "rows_with_two_copies": len(doubled), "pairs": len(distances),
+            "pairs_across_shards": across,
+            "min_distance": min(distances) if distances else None,
+            "median_distance": rnd(float(np.median(distances))) if distances else None}
+    return out
+
+
+def shard_copy_spacing(content: pl.DataFrame, copies: pl.DataFrame | None) -> dict[str, Any]:
+    """Copy spacing inside this shard, and the rows of each copy for the run summary, which
+    measures it over the whole output (`summary.copy_spacing`)."""
+    rows = copy_rows(content, copies)
+    return {"by_source": copy_spacing({src: {sid: [(0, r) for r in found]
+                                             for sid, found in segs.items()}
+                                       for src, segs in rows.items()}),
+            "rows": rows}
+
+
 DEFINITIONS: dict[str, str] = {
+    "copy_spacing": (
+        "Up-sampled copies: per source, segments the output holds more than once, rows "
+        "holding two copies of one segment (the packer allows none), and the row distance "
+        "between consecutive copies of a segment in output order (the manifest's shard "
+        "order, then row number); pairs across shards are consecutive copies in different "
+        "shards."),
     **stats_lengths.DEFINITIONS,
     **stats_diversity.DEFINITIONS,
     **stats_dependency.DEFINITIONS,

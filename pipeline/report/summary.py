@@ -15,6 +15,7 @@ from longweave.pipeline.report import dependency as stats_dependency
 from longweave.pipeline.report import diversity as stats_diversity
 from longweave.pipeline.report import lengths as stats_lengths
 from longweave.pipeline.report.numbers import log2_histogram, ratio, rnd, shares, summary
+from longweave.pipeline.report.stats import copy_spacing
 
 
 def _sum(shards: list[dict[str, Any]], *path: str) -> int:
@@ -75,6 +76,7 @@ def corpus_measures(frame: pl.DataFrame) -> dict[str, Any]:
         "quality": stats_lengths.quality_signals(frame),
         "entropy": stats_diversity.entropies(frame),
         "dependency_distance": stats_dependency.meta_dependency_distances(frame),
+        "row_dependency_distance": stats_dependency.row_dependency_distances(frame),
         "depth_coverage": stats_dependency.depth_coverage(frame),
     }
 
@@ -132,8 +134,24 @@ def length(shards: list[dict[str, Any]]) -> dict[str, Any]:
         for source, block in shard["length"]["remention_distance"].items():
             per_source.setdefault(source, []).append(block)
     return {"long_documents": long_docs,
+            "rows_with_long_dependency": stats_dependency.merge_rows_with_long_dependency(
+                [s["length"]["rows_with_long_dependency"] for s in shards]),
             "remention_distance": {src: _merge_distance_blocks(per_source[src])
                                    for src in sorted(per_source)}}
+
+
+def output_copy_spacing(shards: list[dict[str, Any]]) -> dict[str, Any]:
+    """Copy spacing over the whole output: each shard's copy rows placed after the rows of
+    the shards before it (`shards` in the manifest's order)."""
+    positions: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    offset = 0
+    for number, shard in enumerate(shards):
+        for source, segments in shard["copy_spacing"]["rows"].items():
+            mine = positions.setdefault(source, {})
+            for sid, rows in segments.items():
+                mine.setdefault(sid, []).extend((number, offset + r) for r in rows)
+        offset += shard["counts"]["rows"]
+    return copy_spacing(positions)
 
 
 def triangle(shards: list[dict[str, Any]], corpus: dict[str, Any]) -> dict[str, Any]:

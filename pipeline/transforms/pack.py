@@ -1,5 +1,6 @@
 """The pack stage's Beam shell: segment copies grouped, best-fit rows per group, rows
-grouped by shard and written. The decisions are in `longweave.pipeline.packing.copies`.
+grouped by their group's shard and written. The decisions are in
+`longweave.pipeline.packing.copies`.
 
 Grouping is by (bucket, hashed group) so no worker holds more than a group's rows.
 """
@@ -14,7 +15,6 @@ import apache_beam as beam
 from longweave.pipeline.packing.copies import (
     assign_copies,
     pack_group,
-    shard_of,
     write_shard_rows,
 )
 from longweave.pipeline.packing.mixture import MixturePlan
@@ -63,8 +63,7 @@ class Pack(beam.PTransform):
         shards = (assigned["items"]
                   | "GroupForPacking" >> beam.GroupByKey()
                   | "BestFit" >> beam.FlatMap(
-                      lambda group: pack_group(group[0][0], group[1], pad_id, output))
-                  | "ToShard" >> beam.Map(shard_of, plan)
+                      lambda group: pack_group(group[0], group[1], plan, pad_id, output))
                   | "GroupByShard" >> beam.GroupByKey()
                   | "WriteShard" >> beam.Map(
                       lambda shard: write_shard_rows(shard[0], shard[1], out_dir, output,

@@ -12,7 +12,8 @@ from conftest import write_tiny_recipe
 from longweave.jobs.stages import STAGE_ORDER
 from longweave.jobs.status import workdir_status
 from longweave.jobs.workflow import run_workflow
-from longweave.pipeline.packing.shards import Position, iter_rows, read_shard
+from longweave.pipeline.packing.loader import PackedLoader, bucket_sizes
+from longweave.pipeline.packing.shards import read_shard
 from longweave.schemas.packed import PAD_DOC_ID
 
 
@@ -84,15 +85,18 @@ def test_shards_load_with_datasets(tiny_run: Path) -> None:
 
 
 def test_reader_resumes_at_a_position(tiny_run: Path) -> None:
+    out = str(tiny_run / "pack")
     manifest = json.loads((tiny_run / "pack" / "manifest.json").read_text())
-    paths = [s["path"] for s in manifest["shards"]]
-    everything = list(iter_rows(str(tiny_run / "pack"), paths, with_position_ids=True))
-    assert len(everything) == manifest["totals"]["rows"]
-    middle = everything[len(everything) // 2][0]
-    resumed = list(iter_rows(str(tiny_run / "pack"), paths, start=middle))
-    assert [p for p, _ in resumed] == [p for p, _ in everything[len(everything) // 2:]]
-    assert resumed[0][1]["input_ids"] == everything[len(everything) // 2][1]["input_ids"]
-    assert Position(0, 0) == everything[0][0]
+    everything = {bucket: [row["input_ids"].tolist() for row in PackedLoader(out, bucket)]
+                  for bucket in bucket_sizes(out)}
+    assert sum(map(len, everything.values())) == manifest["totals"]["rows"]
+    bucket, rows = max(everything.items(), key=lambda item: len(item[1]))
+    loader = PackedLoader(out, bucket)
+    stream = iter(loader)
+    seen = [next(stream)["input_ids"].tolist() for _ in range(len(rows) // 2)]
+    resumed = PackedLoader(out, bucket)
+    resumed.load_state_dict(loader.state_dict())
+    assert seen + [row["input_ids"].tolist() for row in resumed] == rows
 
 
 def test_status_lists_every_stage(tiny_run: Path) -> None:

@@ -1,21 +1,25 @@
-"""Mixture planning: shares land on target, infeasible recipes are refused before packing."""
+"""Mixture planning: shares land on target; infeasible recipes and plans that fall short of
+them (an entry under its share, an empty bucket) are refused before packing, with the
+numbers and the recipe keys to change."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import pytest
 
-from longweave.pipeline.packing.mixture import InfeasibleMixture, plan_mixture
+from longweave.pipeline.packing.mixture import plan_mixture, plan_shortfalls
+from longweave.pipeline.packing.shortfalls import MixtureShortfall
 from longweave.schemas.recipe import parse_recipe
 
 
-def recipe(mixture: list[dict], budget: dict | None = None):
+def recipe(mixture: list[dict], budget: dict | None = None, **extra):
     return parse_recipe({
         "name": "m", "seed": 3, "buckets": [1024, 4096],
         "sources": [{"name": "a", "kind": "text", "paths": ["."]},
                     {"name": "b", "kind": "text", "paths": ["."]}],
-        "mixture": mixture, "budget": budget or {}}, Path("."))
+        "mixture": mixture, "budget": budget or {}, **extra}, Path("."))
 
 
 def corpus() -> tuple[list[str], list[str], list[int], list[int]]:
@@ -58,21 +62,26 @@ def test_upsampling_repeats_whole_epochs_under_the_cap() -> None:
     assert set(copies_b) <= {2, 3} and 3 in copies_b
 
 
-def test_infeasible_message_names_entry_and_missing_tokens() -> None:
+def test_infeasible_budget_names_budget_tokens_and_the_most_the_data_allow() -> None:
     ids, sources, buckets, tokens = corpus()
+    available_b = sum(t for t, s in zip(tokens, sources, strict=True) if s == "b")
     r = recipe([{"source": "a", "share": 0.5}, {"source": "b", "share": 0.5}],
                {"tokens": 10_000_000, "max_epochs": 2})
-    with pytest.raises(InfeasibleMixture) as info:
+    with pytest.raises(MixtureShortfall) as info:
         plan_mixture(r, ids, sources, buckets, tokens)
-    assert "mixture[0] (a, all buckets): needs 5,000,000 tokens" in str(info.value)
-    assert "missing" in str(info.value)
+    message = str(info.value)
+    assert message.startswith("budget.tokens: 10,000,000 tokens cannot be met")
+    assert f"allow at most {int(available_b * 2 / 0.5):,} with budget.max_epochs 2" in message
+    assert "mixture[0] (a, all buckets): needs 5,000,000 tokens" in message
+    assert "missing" in message
+    assert info.value.keys[0] == "budget.tokens"
 
 
 def test_empty_source_is_reported() -> None:
     ids, sources, buckets, tokens = corpus()
     keep = [i for i, s in enumerate(sources) if s == "a"]
     r = recipe([{"source": "a", "share": 0.5}, {"source": "b", "share": 0.5}])
-    with pytest.raises(InfeasibleMixture, match="the source has no tokens"):
+    with pytest.raises(MixtureShortfall, match="the source has no tokens"):
         plan_mixture(r, [ids[i] for i in keep], [sources[i] for i in keep],
                      [buckets[i] for i in keep], [tokens[i] for i in keep])
 
@@ -106,19 +115,106 @@ def test_length_upsampling_keeps_short_segments_with_probability_p() -> None:
     assert abs(got["a"] - 0.5) < 0.01
 
 
-def test_coarse_segments_are_warned_about() -> None:
-    from longweave.pipeline.packing.mixture import largest_segments, share_warnings
+def coarse() -> tuple[list[str], list[str], list[int], list[int]]:
+    """Two 4,000-token segments of `a` against 100-token segments of `b`."""
+    return (["a0", "a1", "b0", "b1", "b2", "b3"], ["a", "a", "b", "b", "b", "b"],
+            [4096] * 6, [4000, 4000, 100, 100, 100, 100])
 
-    ids = ["a0", "a1", "b0", "b1", "b2", "b3"]
-    sources = ["a", "a", "b", "b", "b", "b"]
-    buckets = [4096] * 6
-    tokens = [4000, 4000, 100, 100, 100, 100]
+
+def test_a_small_budget_against_whole_segments_is_a_shortfall_naming_budget_tokens() -> None:
+    ids, sources, buckets, tokens = coarse()
+    r = recipe([{"source": "a", "share": 0.5}, {"source": "b", "share": 0.5}],
+               {"tokens": 1000, "max_epochs": 3}, buckets=[4096])
+    plan = plan_mixture(r, ids, sources, buckets, tokens)
+    problems = plan_shortfalls(r, plan, sources, buckets, tokens)
+    assert [p.where for p in problems] == ["mixture[0] (a, all buckets)"]
+    text = str(problems[0])
+    assert "planned share 0.000 is under budget.min_share_ratio 0.9 x its target 0.500" in text
+    assert "target 500 tokens, achievable 0, available 8,000 (x budget.max_epochs 3 = 24,000)"\
+        in text
+    assert "its largest has 4,000 tokens" in text
+    assert "raise budget.tokens (these data allow up to 2,400;" in text
+    assert problems[0].keys == ("budget.tokens", "budget.min_share_ratio")
+
+
+def test_with_an_unlimited_budget_the_advice_is_more_data_not_a_larger_budget() -> None:
+    ids, sources, buckets, tokens = coarse()
+    ids, sources, tokens = ids + ["b4"], sources + ["b"], tokens + [4000]
+    buckets = [4096] * len(ids)
+    # b (4,400 tokens x 1 epoch / 0.9) sets the budget: a's target of 489 is a tenth of one
+    # of its 4,000-token segments
+    r = recipe([{"source": "a", "share": 0.1}, {"source": "b", "share": 0.9}], buckets=[4096])
+    plan = plan_mixture(r, ids, sources, buckets, tokens)
+    problems = plan_shortfalls(r, plan, sources, buckets, tokens)
+    assert [p.where for p in problems] == ["mixture[0] (a, all buckets)"]
+    text = str(problems[0])
+    assert "raise budget.tokens" not in text and "raise the budget" not in text
+    assert ("budget.tokens is unset, so the budget is already the most the data allow, and "
+            "mixture[1] (b, all buckets) sets it: 4,400 tokens x budget.max_epochs 1 / share "
+            "0.9 = 4,888") in text
+    assert ("The data are short: add b data, raise budget.max_epochs, or lower "
+            "mixture[1].share") in text
+    assert problems[0].keys == ("budget.max_epochs", "mixture[1].share", "budget.min_share_ratio")
+
+
+def test_min_share_ratio_sets_the_tolerance_and_zero_turns_it_off() -> None:
+    ids, sources, buckets, tokens = coarse()
+    mix = [{"source": "a", "share": 0.5}, {"source": "b", "share": 0.5}]
+    for ratio, expected in ((0.9, 1), (0.0, 0)):
+        r = recipe(mix, {"tokens": 1000, "max_epochs": 3, "min_share_ratio": ratio},
+                   buckets=[4096])
+        plan = plan_mixture(r, ids, sources, buckets, tokens)
+        assert len(plan_shortfalls(r, plan, sources, buckets, tokens)) == expected
+    fine = plan_mixture(recipe(mix), *corpus())
+    assert plan_shortfalls(recipe(mix), fine, *corpus()[1:]) == []
+
+
+def test_a_bucket_spread_leaves_empty_is_a_shortfall_unless_allowed() -> None:
+    # every segment fits 1024, but spread drew them all into 4096
+    ids = [f"a{i}" for i in range(4)] + [f"b{i}" for i in range(4)]
+    sources = ["a"] * 4 + ["b"] * 4
+    buckets = [4096] * 8
+    tokens = [500] * 8
+    mix = [{"source": "a", "share": 0.5}, {"source": "b", "share": 0.5}]
+    r = recipe(mix)
+    plan = plan_mixture(r, ids, sources, buckets, tokens)
+    assert plan.bucket_tokens == {1024: 0, 4096: 4000}
+    problems = plan_shortfalls(r, plan, sources, buckets, tokens)
+    assert [p.where for p in problems] == ["buckets[0] (bucket 1024)"]
+    assert ("would get no rows: no segment is assigned to it: 8 segments fit it (at most "
+            "1,024 tokens), but bucket_policy spread drew them all") in str(problems[0])
+    assert "use bucket_policy: smallest (8 segments would go here)" in str(problems[0])
+    assert "budget.allow_empty_buckets: true" in str(problems[0])
+    allowed = recipe(mix, {"allow_empty_buckets": True})
+    assert plan_shortfalls(allowed, plan_mixture(allowed, ids, sources, buckets, tokens),
+                           sources, buckets, tokens) == []
+
+
+def test_an_empty_bucket_says_which_segments_the_mixture_left_out() -> None:
+    ids, sources, buckets, tokens = ["a0", "b0"], ["a", "b"], [1024, 4096], [900, 3000]
+    r = recipe([{"source": "b", "share": 1.0}])  # a has no mixture entry
+    plan = plan_mixture(r, ids, sources, buckets, tokens)
+    (problem,) = plan_shortfalls(r, plan, sources, buckets, tokens)
+    assert problem.where == "buckets[0] (bucket 1024)"
+    assert "segments are assigned to it (a (1 segments, 900 tokens, not in the mixture))" \
+        in problem.detail
+    # without a mixture every segment goes once: a bucket no segment reaches is still named
+    natural = recipe([], bucket_policy="smallest")
+    (problem,) = plan_shortfalls(natural, plan_mixture(natural, ["b0"], ["b"], [4096], [3000]),
+                                 ["b"], [4096], [3000])
+    assert "no segment is short enough for it (the shortest has 3,000 tokens)" in problem.detail
+
+
+def test_a_shortfall_is_one_error_with_every_problem_and_survives_pickling() -> None:
+    ids, sources, buckets, tokens = coarse()
     r = recipe([{"source": "a", "share": 0.5}, {"source": "b", "share": 0.5}],
                {"tokens": 1000, "max_epochs": 3})
     plan = plan_mixture(r, ids, sources, buckets, tokens)
-    warnings = share_warnings(plan, largest_segments(plan, sources, buckets, tokens))
-    assert any(w.startswith("a (all buckets): planned share") and "4,000 tokens" in w
-               for w in warnings)
-    fine = plan_mixture(recipe([{"source": "a", "share": 0.5}, {"source": "b", "share": 0.5}]),
-                        *corpus())
-    assert share_warnings(fine, largest_segments(fine, *corpus()[1:])) == []
+    error = MixtureShortfall("the data fall short:", plan_shortfalls(r, plan, sources,
+                                                                     buckets, tokens))
+    assert str(error).splitlines()[0] == "the data fall short:"
+    assert "mixture[0] (a, all buckets)" in str(error)
+    assert "buckets[0] (bucket 1024): would get no rows" in str(error)
+    assert isinstance(error, ValueError)
+    again = pickle.loads(pickle.dumps(error))
+    assert str(again) == str(error) and again.keys == error.keys

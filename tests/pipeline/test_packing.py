@@ -156,7 +156,8 @@ def test_repository_import_distances_are_measured_in_tokens() -> None:
     starts = np.arange(0, len(text), 2, dtype=np.int64)
     encoded = Encoded(doc, np.zeros(len(starts), dtype=np.int32), starts)
     found = distances_in_tokens(encoded)
-    assert found == {"chars": [a_end], "tokens": [-(-a_end // 2)]}
+    assert found == {"chars": [a_end], "tokens": [-(-a_end // 2)],
+                     "token_pairs": [[0, -(-a_end // 2)]]}
 
 
 def test_component_boundaries_are_preferred_when_they_leave_a_half_full_piece() -> None:
@@ -178,7 +179,9 @@ def test_recorded_dependency_links_become_token_distances() -> None:
                    meta={"dependency_links": [[34, later]]})
     starts = np.arange(0, len(text), 3, dtype=np.int64)  # three characters per token
     found = distances_in_tokens(Encoded(doc, np.zeros(len(starts), np.int32), starts))
-    assert found == {"chars": [later - 34], "tokens": [-(-later // 3) - (-(-34 // 3))]}
+    earlier_token, later_token = -(-34 // 3), -(-later // 3)
+    assert found == {"chars": [later - 34], "tokens": [later_token - earlier_token],
+                     "token_pairs": [[earlier_token, later_token]]}
 
 
 def test_a_document_that_cannot_be_tokenized_is_quarantined_alone() -> None:

@@ -20,12 +20,13 @@ from longweave.jobs.context import is_done
 from longweave.jobs.drivers import run_pack
 from longweave.jobs.stages import run_context
 from longweave.jobs.status import workdir_status
-from longweave.pipeline.packing.shards import Position, iter_rows, read_shard, write_shard
+from longweave.pipeline.packing.loader import PackedLoader
+from longweave.pipeline.packing.shards import read_shard, write_shard
 from longweave.pipeline.packing.training_sample import iter_document_batches
 from longweave.pipeline.transforms.docio import ReadDocuments, write_documents
 from longweave.schemas import fs
 from longweave.schemas.document import Document, Span, make_document_id
-from longweave.schemas.packed import PackedSequence
+from longweave.schemas.packed import Manifest, PackedSequence
 from longweave.schemas.recipe import load_recipe
 
 assert MemoryObjectStore.scheme() == "memory"
@@ -94,8 +95,11 @@ def test_shards_round_trip():
     data = fs.read_bytes(fs.join(out, "4", "shard-00000.arrow"))
     assert entry.sha256 == hashlib.sha256(data).hexdigest() and entry.pad_tokens == 1
     assert read_shard(fs.join(out, "4", "shard-00000.arrow")).num_rows == 2
-    resumed = list(iter_rows(out, [entry.path], Position(0, 1)))
-    assert resumed == [(Position(0, 1), {"input_ids": [8, 9, 10, 11], "cu_seqlens": [0, 2, 4]})]
+    Manifest(recipe_name="t", recipe_hash="r", tokenizer_hash="t", buckets=[4],
+             shards=[entry]).write(out)
+    resumed = list(PackedLoader(out, 4).rows(start=1))
+    assert [(r["input_ids"].tolist(), r["cu_seqlens"].tolist()) for r in resumed] == [
+        ([8, 9, 10, 11], [0, 2, 4])]
 
 
 @pytest.fixture(scope="module")
