@@ -86,18 +86,24 @@ def _package_dirs() -> list[tuple[str, Path]]:
     return [(source, path) for source, path in found if path.is_dir()]
 
 
+def readable_py_files(root: Path) -> Iterator[tuple[Path, str]]:
+    """(path, text) of the .py files under `root` in path order, skipping caches, files over
+    MAX_FILE_CHARS and files that are not UTF-8."""
+    for path in sorted(root.rglob("*.py")):
+        if "__pycache__" in path.parts or path.stat().st_size > MAX_FILE_CHARS:
+            continue
+        try:
+            yield path, path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+
+
 def package_document(source: str, root: Path) -> Document | None:
     """A package folder as one Document: its .py files in path order, one `file:` span each."""
     parts: list[str] = []
     spans: list[Span] = []
     offset = 0
-    for path in sorted(root.rglob("*.py")):
-        if "__pycache__" in path.parts or path.stat().st_size > MAX_FILE_CHARS:
-            continue
-        try:
-            body = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+    for path, body in readable_py_files(root):
         rel = path.relative_to(root.parent).as_posix()
         chunk = f"# file: {rel}\n{body}\n"
         spans.append(Span(offset, offset + len(chunk), file_label(rel)))
@@ -125,13 +131,7 @@ def file_documents(max_docs: int | None = None) -> list[Document]:
     """Every .py file of the benchmark packages as its own Document (many short documents)."""
     docs = []
     for source, root in _package_dirs():
-        for path in sorted(root.rglob("*.py")):
-            if "__pycache__" in path.parts or path.stat().st_size > MAX_FILE_CHARS:
-                continue
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (UnicodeDecodeError, OSError):
-                continue
+        for path, text in readable_py_files(root):
             if text.strip():
                 rel = path.relative_to(root.parent).as_posix()
                 docs.append(Document(id=make_document_id(source, rel), source=source,

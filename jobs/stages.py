@@ -62,7 +62,6 @@ def stage_hashes(recipe: Recipe) -> dict[str, str]:
 
 
 def run_context(recipe: Recipe, workdir: str, beam_args: list[str] | None = None,
-                verbose: bool = False, context_class: type[RunContext] = RunContext
-                ) -> RunContext:
+                verbose: bool = False) -> RunContext:
     """A RunContext that knows every stage's hash."""
-    return context_class(recipe, workdir, list(beam_args or []), verbose, stage_hashes(recipe))
+    return RunContext(recipe, workdir, list(beam_args or []), verbose, stage_hashes(recipe))

@@ -11,7 +11,7 @@ import luigi
 from longweave.jobs.context import RunContext, is_done
 from longweave.jobs.progress import say
 from longweave.jobs.runner import check_beam_args
-from longweave.jobs.stages import STAGE_BY_NAME, STAGE_ORDER, run_context
+from longweave.jobs.stages import STAGE_BY_NAME, STAGE_ORDER, stage_hashes
 from longweave.pipeline.packing.shortfalls import MixtureShortfall
 from longweave.schemas.recipe import Recipe, RecipeError, load_recipe
 
@@ -31,13 +31,16 @@ class StageTask(luigi.Task):
     retry_delay = luigi.FloatParameter(default=5.0, significant=False)
     stage: ClassVar[str] = ""
 
-    _recipes: ClassVar[dict[str, Recipe]] = {}
+    # per recipe path, the recipe and its stage hashes: luigi asks every task `complete()`
+    # (and the skip message its hash) many times, and a hash may read the tokenizer file
+    _recipes: ClassVar[dict[str, tuple[Recipe, dict[str, str]]]] = {}
 
     def context(self) -> RunContext:
-        recipe = self._recipes.get(self.recipe_path)
-        if recipe is None:
-            recipe = self._recipes[self.recipe_path] = load_recipe(self.recipe_path)
-        return run_context(recipe, self.workdir, list(self.beam_args), self.verbose)
+        if self.recipe_path not in self._recipes:
+            recipe = load_recipe(self.recipe_path)
+            self._recipes[self.recipe_path] = (recipe, stage_hashes(recipe))
+        recipe, hashes = self._recipes[self.recipe_path]
+        return RunContext(recipe, self.workdir, list(self.beam_args), self.verbose, hashes)
 
     def requires(self) -> list[luigi.Task]:
         return [TASKS[name](recipe_path=self.recipe_path, workdir=self.workdir,
@@ -124,7 +127,8 @@ def run_workflow(recipe_path: str, workdir: str, beam_args: list[str], until: st
     FAILURES.clear()
     _ERRORS.clear()
     StageTask._recipes.clear()
-    recipe = StageTask._recipes[recipe_path] = load_recipe(recipe_path)
+    recipe = load_recipe(recipe_path)
+    StageTask._recipes[recipe_path] = (recipe, stage_hashes(recipe))
     check_beam_args(recipe.runner, beam_args)
     task = TASKS[until](recipe_path=recipe_path, workdir=workdir, beam_args=tuple(beam_args),
                         verbose=verbose, retries=retries, retry_delay=retry_delay)
