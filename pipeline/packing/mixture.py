@@ -4,8 +4,11 @@ The plan is made on the driver from segment lengths only (no token ids), before 
 packed, so an infeasible recipe, or a plan that falls short of it (`shortfalls`), is
 reported with what is missing before work is spent.
 Selection is deterministic: segments are ranked by a seeded hash of their id, and each
-mixture entry takes whole copies plus the hash-ranked prefix whose tokens come closest to
-the remaining target, so actual shares land within one segment of the recipe's.
+mixture entry takes whole copies, then the longest hash-ranked prefix that stays under the
+remaining target, then fills the gap left below it with the next hash-ranked segments that
+still fit (a short list of ids). A share therefore misses its target by less than its
+shortest unpicked segment, not by its longest one: an entry whose target is a few whole
+sessions or books still lands on it.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class EntryPlan:
     planned: int
     short_tokens: int | None = None
     short_keep: float = 1.0
+    # segments past the threshold that also get one more copy: they fill the gap the prefix
+    # leaves under the target (bounded by that gap, so a short list)
+    fill: frozenset[str] = frozenset()
 
     def keeps(self, seed: int, segment_id: str, tokens: int) -> bool:
         """Fu et al.'s per-source length up-sampling: short segments kept with a probability."""
@@ -56,7 +62,8 @@ class EntryPlan:
                 "available": self.available, "target": self.target,
                 "planned": self.planned, "epochs": round(self.planned / self.available, 4)
                 if self.available else 0.0,
-                "short_tokens": self.short_tokens, "short_keep": self.short_keep}
+                "short_tokens": self.short_tokens, "short_keep": self.short_keep,
+                "fill_segments": len(self.fill)}
 
 
 @dataclass
@@ -97,7 +104,8 @@ class MixturePlan:
         entry = self.entries[key]
         if not entry.keeps(self.seed, segment_id, tokens):
             return 0, "length-sampled-out"
-        extra = seeded_unit(self.seed, segment_id) <= entry.threshold
+        extra = (seeded_unit(self.seed, segment_id) <= entry.threshold
+                 or segment_id in entry.fill)
         copies = entry.full_copies + int(extra)
         return copies, "" if copies else "sampled-out"
 
@@ -110,19 +118,35 @@ class MixturePlan:
         }
 
 
-def _take_prefix(units: np.ndarray, tokens: np.ndarray, want: int) -> float:
-    """Hash threshold whose prefix (ranked by unit value) has tokens closest to `want`."""
+def _select(units: np.ndarray, tokens: np.ndarray, want: int) -> tuple[float, list[int]]:
+    """One extra copy for the segments whose tokens come closest to `want`, by hash rank.
+
+    The longest prefix (ranked by unit value) that stays at or under `want`, then, in rank
+    order after it, every segment that still fits the remaining gap. Returns the prefix's
+    threshold and the positions (into `units`) of the fill. Taking the one segment that
+    crosses `want` instead is kept when that lands closer than prefix plus fill.
+    """
     if want <= 0 or len(units) == 0:
-        return -1.0
+        return -1.0, []
     order = np.argsort(units, kind="stable")
-    cumulative = np.cumsum(tokens[order])
-    index = int(np.searchsorted(cumulative, want, side="left"))
+    ranked = tokens[order]
+    cumulative = np.cumsum(ranked)
+    index = int(np.searchsorted(cumulative, want, side="right"))  # prefix [0, index) fits
     if index >= len(order):
-        return float(units[order[-1]])
-    before = cumulative[index - 1] if index > 0 else 0
-    if want - before <= cumulative[index] - want:
-        index -= 1  # stopping short is closer to the target than taking this segment
-    return float(units[order[index]]) if index >= 0 else -1.0
+        return float(units[order[-1]]), []
+    threshold = float(units[order[index - 1]]) if index else -1.0
+    have = int(cumulative[index - 1]) if index else 0
+    fill: list[int] = []
+    for position in range(index + 1, len(order)):
+        if have >= want:
+            break
+        if ranked[position] <= want - have:
+            have += int(ranked[position])
+            fill.append(int(order[position]))
+    crossing = int(cumulative[index])
+    if crossing - want < want - have:  # the one segment that crosses is closer still
+        return float(units[order[index]]), []
+    return threshold, fill
 
 
 def plan_mixture(recipe: Recipe, segment_ids: list[str], sources: list[str],
@@ -147,11 +171,14 @@ def plan_mixture(recipe: Recipe, segment_ids: list[str], sources: list[str],
             avail = available[key]
             full = target // avail if avail else 0
             units = np.asarray([seeded_unit(seed, segment_ids[i]) for i in idx])
-            threshold = _take_prefix(units, tokens_arr[idx], target - full * avail)
-            planned = full * avail + int(tokens_arr[idx][units <= threshold].sum())
+            member_tokens = tokens_arr[idx]
+            threshold, fill = _select(units, member_tokens, target - full * avail)
+            planned = full * avail + int(member_tokens[units <= threshold].sum()) + int(
+                member_tokens[fill].sum())
             plan.entries[key] = EntryPlan(entry.source, key[1], entry.share, avail, target,
                                           full, threshold, planned, entry.short_tokens,
-                                          entry.short_keep)
+                                          entry.short_keep,
+                                          frozenset(segment_ids[idx[i]] for i in fill))
         copies = np.asarray([plan.copies(*item) for item in zip(
             segment_ids, sources, buckets, tokens, strict=True)], dtype=np.int64)
         planned_by_bucket = _sum_by_bucket(buckets, tokens_arr * copies)

@@ -218,3 +218,20 @@ def test_a_shortfall_is_one_error_with_every_problem_and_survives_pickling() -> 
     assert isinstance(error, ValueError)
     again = pickle.loads(pickle.dumps(error))
     assert str(again) == str(error) and again.keys == error.keys
+
+
+def test_a_target_of_a_few_whole_segments_is_filled_by_smaller_ones() -> None:
+    """Whole long segments against a target of a few of them: the hash-ranked prefix stops
+    short by up to one long segment; the fill takes later segments that fit the gap, so
+    the share misses by less than the shortest segment left out (here under 1%)."""
+    ids = [f"s{i}" for i in range(60)]
+    tokens = [90_000 if i % 3 else 4_000 + 97 * i for i in range(60)]
+    sources, buckets = ["a"] * 60, [4096] * 60
+    mixture = [{"source": "a", "share": 1.0}]
+    r = recipe(mixture, {"tokens": 230_000, "max_epochs": 1})
+    plan = plan_mixture(r, ids, sources, buckets, tokens)
+    packed = sum(n * plan.copies(s, "a", 4096, n) for s, n in zip(ids, tokens, strict=True))
+    assert abs(packed - 230_000) < min(n for n in tokens)
+    entry = plan.entries[("a", 0)]
+    assert entry.planned == packed and 0 < len(entry.fill) < 20
+    assert pickle.loads(pickle.dumps(plan)).copies(*sorted(entry.fill)[0:1], "a", 4096, 1) == 1
