@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     publish = sub.add_parser("publish", help="write (and upload) a Hugging Face dataset folder",
                              parents=[common])
     publish.add_argument("out", help="the pack output folder (<workdir>/pack)")
-    publish.add_argument("--repo-id", required=True, help="ORG/NAME on the Hub")
+    publish.add_argument("--repo-id", help="ORG/NAME on the Hub: upload there (default: "
+                         "write the local dataset folder only)")
     publish.add_argument("--private", action="store_true")
     publish.add_argument("--folder", help="dataset folder to write (default <workdir>/publish)")
     mds = sub.add_parser("export-mds", help="export shards as MosaicML streaming MDS "

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PositiveInt,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -47,6 +48,9 @@ class SourceSpec(BaseModel):
     kind: str
     paths: list[str] = Field(min_length=1)
     options: dict[str, Any] = Field(default_factory=dict)
+    license: str | None = Field(
+        default=None, description="the license of every document of this source whose own "
+                                  "record states none (an SPDX id): publish's dataset card")
 
     @field_validator("paths", mode="before")
     @classmethod
@@ -90,6 +94,9 @@ class Recipe(BaseModel):
     budget: BudgetConfig = BudgetConfig()
     output: OutputConfig = OutputConfig()
     runner: RunnerConfig = RunnerConfig()
+    # the folder the recipe file is in: its relative paths were anchored there, and
+    # `portable_recipe` writes them back relative to it (not part of the recipe's hash)
+    _recipe_dir: Path | None = PrivateAttr(default=None)
 
     @field_validator("buckets")
     @classmethod
@@ -184,6 +191,45 @@ def is_remote(path: str) -> bool:
     return "://" in path
 
 
+def portable_path(path: str, recipe_dir: Path | None) -> str:
+    """A resolved local path written back as a recipe would: `${stdlib}/...` and
+    `${site_packages}/...` under those roots, else relative to the recipe's folder; remote
+    and relative paths pass through. What a shared card or manifest shows instead of this
+    machine's absolute install paths. A path that shares no folder with the recipe's but
+    the root (`../../../srv/x`) would spell out this machine's tree: its name alone shows."""
+    if is_remote(path) or not os.path.isabs(path):
+        return path
+    roots = path_placeholders(recipe_dir or Path("/"))
+    del roots["recipe_dir"]
+    for name, root in sorted(roots.items(), key=lambda item: -len(item[1])):
+        root = root.rstrip("/")
+        if path == root or path.startswith(root + "/"):
+            return f"${{{name}}}{path[len(root):]}"
+    if recipe_dir is None or os.path.commonpath([path, str(recipe_dir)]) == os.sep:
+        return os.path.basename(path)
+    return os.path.relpath(path, recipe_dir)
+
+
+def portable_recipe(recipe: Recipe) -> dict[str, Any]:
+    """The recipe as JSON with every path it names made portable (see `portable_path`)."""
+    return portable_paths(recipe.model_dump(mode="json"), recipe._recipe_dir)
+
+
+def portable_paths(recipe_json: dict[str, Any], where: Path | None) -> dict[str, Any]:
+    """A copy of a recipe's JSON with its paths made portable against the folder `where`
+    (unknown for a recipe read back from a manifest: then only placeholders and names)."""
+    data = json.loads(json.dumps(recipe_json))
+    for spec in data.get("sources", []):
+        spec["paths"] = [portable_path(p, where) for p in spec["paths"]]
+    tokenizer = data.get("tokenizer", {})
+    if tokenizer.get("path"):
+        tokenizer["path"] = portable_path(tokenizer["path"], where)
+    generator = data.get("synthesize", {}).get("generator", {})
+    if generator.get("cache_dir"):
+        generator["cache_dir"] = portable_path(generator["cache_dir"], where)
+    return data
+
+
 def _check_paths(recipe: Recipe) -> None:
     """Every local input path (or glob) must name something that exists."""
     import glob as globlib
@@ -250,6 +296,7 @@ def parse_recipe(data: Any, recipe_dir: Path) -> Recipe:
     except ValidationError as error:
         raise RecipeError(_format_validation_error(error)) from None
     _resolve_paths(recipe, recipe_dir.resolve())
+    recipe._recipe_dir = recipe_dir.resolve()
     _check_source_options(recipe)
     _check_paths(recipe)
     return recipe

@@ -25,8 +25,9 @@ import pyarrow.parquet as pq
 import yaml
 
 from longweave.schemas import fs, layout
-from longweave.schemas.meta import license_of
+from longweave.schemas.meta import MEMBER_IDS, license_of
 from longweave.schemas.packed import Manifest
+from longweave.schemas.recipe import portable_paths
 
 MARKER = ".longweave-publish"
 # License ids the Hub knows, and the spellings metadata uses for them. Ambiguous names
@@ -43,6 +44,7 @@ LICENSE_ALIASES = {
     "gplv3": "gpl-3.0", "gplv2": "gpl-2.0", "mpl 2.0": "mpl-2.0",
 }
 UNKNOWN = "unknown"
+DERIVED = "derived: "  # a synthetic sample's license: its members' licenses
 
 
 def config_name(bucket: int) -> str:
@@ -61,23 +63,39 @@ def hub_license(value: str) -> list[str]:
     return ids or ["other"]
 
 
-def document_licenses(index_rows: list[dict]) -> dict[tuple[str, str], int]:
-    """(source, license as the metadata states it) -> distinct documents, from the index."""
-    seen: dict[str, tuple[str, str]] = {}
+def document_licenses(index_rows: list[dict], declared: dict[str, str] | None = None
+                      ) -> dict[tuple[str, str], int]:
+    """(source, license) -> distinct documents, from the index.
+
+    A document's license is what its record states (readers store any license field as
+    `license`), else its source's `license` in the recipe (`declared`). A synthetic sample
+    is derived from its members: `derived: <their licenses>`, `unknown` for a member whose
+    license nothing states.
+    """
+    declared = declared or {}
+    licenses: dict[str, tuple[str, str | None, list[str]]] = {}
     for row in index_rows:
-        if row["doc_id"] in seen:
+        if row["doc_id"] in licenses:
             continue
         meta = json.loads(row.get("meta") or "{}")
-        value = license_of(meta) or UNKNOWN  # readers store any license field as `license`
-        seen[row["doc_id"]] = (row["source"], value)
-    return dict(sorted(Counter(seen.values()).items()))
+        own = license_of(meta) or declared.get(row["source"])
+        members = meta.get(MEMBER_IDS) if own is None else None
+        licenses[row["doc_id"]] = (row["source"], own, list(members or []))
+    counts: Counter = Counter()
+    for source, own, members in licenses.values():
+        if own is None and members:
+            found = sorted({(licenses.get(m, ("", None, []))[1] or UNKNOWN) for m in members})
+            own = DERIVED + ", ".join(found)
+        counts[(source, own or UNKNOWN)] += 1
+    return dict(sorted(counts.items()))
 
 
 def card_license(counts: dict[tuple[str, str], int]) -> list[str]:
     """The card's `license` list: every Hub id found, plus `other` for anything unlabelled."""
     ids: set[str] = set()
     for (_, value), _n in counts.items():
-        ids.update(["other"] if value == UNKNOWN else hub_license(value))
+        for part in value.removeprefix(DERIVED).split(", "):
+            ids.update(["other"] if part == UNKNOWN else hub_license(part))
     ids = ids or {"other"}
     return sorted(ids - {"other"}) + (["other"] if "other" in ids else [])
 
@@ -114,8 +132,13 @@ def _shard_shape(path: str) -> tuple[pa.Schema, int]:
         return reader.schema, reader.read_all().nbytes
 
 
+def dataset_name(manifest: Manifest, repo_id: str | None) -> str:
+    """The card's title: the Hub name when publishing there, else the recipe's name."""
+    return repo_id.split("/")[-1] if repo_id else manifest.recipe_name
+
+
 def front_matter(manifest: Manifest, schemas: dict[int, pa.Schema], sizes: Counter,
-                 licenses: list[str], repo_id: str) -> dict[str, Any]:
+                 licenses: list[str], repo_id: str | None) -> dict[str, Any]:
     """The card's YAML: one config per bucket with its data_files, features and row count."""
     from datasets import Features
 
@@ -135,7 +158,7 @@ def front_matter(manifest: Manifest, schemas: dict[int, pa.Schema], sizes: Count
                       "splits": [{"name": "train", "num_bytes": sizes[bucket],
                                   "num_examples": rows[bucket]}]})
     return {"license": licenses[0] if len(licenses) == 1 else licenses,
-            "pretty_name": repo_id.split("/")[-1],
+            "pretty_name": dataset_name(manifest, repo_id),
             "tags": ["long-context", "packed", "pretraining", "longweave"],
             "task_categories": ["text-generation"],
             "configs": configs, "dataset_info": infos}
@@ -148,7 +171,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def card_body(manifest: Manifest, license_counts: dict[tuple[str, str], int],
-              summary: dict | None, repo_id: str) -> str:
+              summary: dict | None, repo_id: str | None, folder_name: str) -> str:
     """The card's Markdown: loading, buckets, mixture, licenses, report summary, recipe."""
     totals = manifest.totals
     by_bucket: dict[int, list[int]] = {}
@@ -160,7 +183,7 @@ def card_body(manifest: Manifest, license_counts: dict[tuple[str, str], int],
     mixture = manifest.mixture
     tokens = mixture.get("tokens", {})
     parts = [
-        f"# {repo_id.split('/')[-1]}",
+        f"# {dataset_name(manifest, repo_id)}",
         f"Packed, length-bucketed training sequences built by longweave from the recipe "
         f"`{manifest.recipe_name}` (recipe hash `{manifest.recipe_hash}`, tokenizer "
         f"hash `{manifest.tokenizer_hash}`): {totals['tokens']:,} tokens in "
@@ -170,8 +193,9 @@ def card_body(manifest: Manifest, license_counts: dict[tuple[str, str], int],
         "`tokenizer.json` is the tokenizer the ids come from.",
         "## Loading",
         "```python\nfrom datasets import load_dataset\n\n"
-        f'rows = load_dataset("{repo_id}", name="{config_name(max(by_bucket))}", '
-        'split="train")\n```',
+        + ("" if repo_id else "# from the folder that holds this dataset folder\n")
+        + f'rows = load_dataset("{repo_id or "./" + folder_name}", '
+        f'name="{config_name(max(by_bucket))}", split="train")\n```',
         "## Configs (one per length bucket)",
         _table(["config", "bucket", "rows", "tokens", "shards"],
                [[config_name(b), b, f"{r:,}", f"{t:,}", s]
@@ -182,8 +206,10 @@ def card_body(manifest: Manifest, license_counts: dict[tuple[str, str], int],
                  f"{t.get('available', 0):,}", f"{t.get('packed', 0):,}"]
                 for s, t in sorted(tokens.items())]),
         "## Licenses",
-        "As the sources' document metadata states them (documents per source); `unknown` "
-        "means the source carried no license field: check that source's own terms.",
+        "As the documents' metadata states them, else as the recipe declares for their source "
+        "(`sources[].license`); documents per source. A synthetic sample is `derived:` from "
+        "the licenses of the documents it is made of. `unknown` means neither the record "
+        "nor the recipe states one: check that source's own terms.",
         _table(["source", "license", "documents"],
                [[s, v, n] for (s, v), n in license_counts.items()]),
     ]
@@ -230,11 +256,19 @@ def _fresh_folder(folder: str) -> None:
     os.makedirs(folder, exist_ok=True)
 
 
-def write_folder(out_dir: str, repo_id: str, folder: str) -> str:
+def declared_licenses(manifest: Manifest) -> dict[str, str]:
+    """Source name -> the license the recipe declares for it (`sources[].license`)."""
+    return {spec["name"]: spec["license"] for spec in manifest.recipe.get("sources", [])
+            if spec.get("license")}
+
+
+def write_folder(out_dir: str, repo_id: str | None, folder: str) -> str:
     """Write the dataset folder (card, shards, manifest, tokenizer, recipe, report)."""
     manifest = Manifest.read(out_dir)
     if not manifest.shards:
         raise ValueError(f"publish: {out_dir}/{layout.MANIFEST_FILE} lists no shards")
+    # a manifest written before pack made its recipe portable still names local paths
+    manifest.recipe = portable_paths(manifest.recipe, None)
     _fresh_folder(folder)
     schemas: dict[int, pa.Schema] = {}
     sizes: Counter = Counter()
@@ -246,7 +280,8 @@ def write_folder(out_dir: str, repo_id: str, folder: str) -> str:
         sizes[shard.bucket] += size
     summary = None
     summary_name = f"{layout.REPORT_DIR}/{layout.SUMMARY_FILE}"
-    for name in (layout.MANIFEST_FILE, layout.TOKENIZER_FILE, layout.TOKENIZER_CONFIG_FILE,
+    manifest.write(folder)
+    for name in (layout.TOKENIZER_FILE, layout.TOKENIZER_CONFIG_FILE,
                  layout.SPECIAL_TOKENS_FILE, summary_name,
                  f"{layout.REPORT_DIR}/{layout.HTML_FILE}"):
         source = fs.join(out_dir, *name.split("/"))
@@ -258,10 +293,10 @@ def write_folder(out_dir: str, repo_id: str, folder: str) -> str:
                 summary = fs.read_json(source)
     with open(os.path.join(folder, "recipe.yaml"), "w", encoding="utf-8") as handle:
         yaml.safe_dump(manifest.recipe, handle, sort_keys=False)
-    counts = document_licenses(read_index(out_dir))
+    counts = document_licenses(read_index(out_dir), declared_licenses(manifest))
     meta = front_matter(manifest, schemas, sizes, card_license(counts), repo_id)
     card = ("---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n\n"
-            + card_body(manifest, counts, summary, repo_id))
+            + card_body(manifest, counts, summary, repo_id, os.path.basename(folder)))
     with open(os.path.join(folder, "README.md"), "w", encoding="utf-8") as handle:
         handle.write(card)
     with open(os.path.join(folder, MARKER), "w", encoding="utf-8") as handle:
@@ -281,16 +316,21 @@ def _to_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def publish(out_dir: str, repo_id: str, private: bool = False, folder: str | None = None,
-            token: str | None = None, say: Callable[[str], None] = _to_stderr) -> str:
-    """Write the dataset folder; upload it when a token and the Hub are reachable.
+def publish(out_dir: str, repo_id: str | None = None, private: bool = False,
+            folder: str | None = None, token: str | None = None,
+            say: Callable[[str], None] = _to_stderr) -> str:
+    """Write the dataset folder; with a `repo_id`, upload it when a token and the Hub are
+    reachable.
 
     Returns the dataset's Hub URL when uploaded, else the local folder; `say` gets the
     one line that tells the user which of the two happened (the CLI's progress line).
     """
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id):
+    if repo_id is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id):
         raise ValueError(f"publish: --repo-id must be ORG/NAME, not {repo_id!r}")
     folder = write_folder(out_dir, repo_id, folder or default_folder(out_dir))
+    if repo_id is None:
+        say(f"publish: wrote {folder} (no --repo-id: a local dataset folder, not uploaded)")
+        return folder
     from huggingface_hub import constants
 
     token = _token(token)

@@ -10,7 +10,7 @@ from longweave.pipeline.packing.mixture import MixturePlan
 from longweave.pipeline.packing.tokenizer import special_ids, tokenizer_hash
 from longweave.schemas import fs, layout
 from longweave.schemas.packed import Manifest, ShardEntry
-from longweave.schemas.recipe import Recipe
+from longweave.schemas.recipe import Recipe, portable_recipe
 
 
 def mixture_summary(recipe: Recipe, plan: MixturePlan, packed: dict[tuple[str, int], int]
@@ -73,7 +73,7 @@ def write_output_manifest(out_dir: str, recipe: Recipe, tokenizer_file: str, pla
         tokenizer_hash=tokenizer_hash(text), buckets=list(recipe.buckets),
         shards=sorted(shards, key=lambda s: (s.bucket, s.path)),
         mixture=mixture_summary(recipe, plan, packed),
-        recipe=recipe.model_dump(mode="json"),
+        recipe=portable_recipe(recipe),  # shared with the shards: no local absolute paths
         ledgers=dict(ledgers), stages=[stage for stage, _ in ledgers])
     manifest.write(out_dir)
     return manifest

@@ -12,7 +12,12 @@ import yaml
 from dataflow_fixture import small_run
 from huggingface_hub import constants
 
-from longweave.pipeline.exports.publish import card_license, hub_license, publish
+from longweave.pipeline.exports.publish import (
+    card_license,
+    document_licenses,
+    hub_license,
+    publish,
+)
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +137,38 @@ def test_license_ids():
 def test_repo_id_must_be_org_and_name(small_pack, tmp_path, offline):
     with pytest.raises(ValueError, match="ORG/NAME"):
         publish(str(small_pack), "just-a-name", folder=str(tmp_path / "hf"))
+
+
+def test_no_repo_id_writes_a_local_folder_with_no_local_paths(small_pack, tmp_path, offline):
+    """Without --repo-id nothing is uploaded; the card, recipe and manifest name inputs by
+    placeholder or relative path, never by this machine's absolute install paths."""
+    import sysconfig
+
+    from conftest import PROJECT_ROOT
+
+    said: list[str] = []
+    folder = tmp_path / "hf"
+    assert publish(str(small_pack), folder=str(folder), say=said.append) == str(folder)
+    assert "no --repo-id" in said[0]
+    written = "".join((folder / name).read_text(encoding="utf-8")
+                      for name in ("README.md", "recipe.yaml", "manifest.json"))
+    for local in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
+                  str(PROJECT_ROOT), str(tmp_path)):
+        assert local not in written
+    assert "${stdlib}" in written and card_meta(folder)["pretty_name"]
+    assert 'load_dataset("./hf"' in written
+
+
+def test_licenses_come_from_records_then_the_recipe_and_derive_for_samples() -> None:
+    rows = [
+        {"doc_id": "a1", "source": "code", "meta": json.dumps({"license": "MIT"})},
+        {"doc_id": "a2", "source": "code", "meta": "{}"},
+        {"doc_id": "n1", "source": "notes", "meta": "{}"},
+        {"doc_id": "s1", "source": "synthetic",
+         "meta": json.dumps({"member_ids": ["a1", "a2", "gone"]})},
+        {"doc_id": "s1", "source": "synthetic", "meta": "{}"},  # a second piece: counted once
+    ]
+    counts = document_licenses(rows, {"code": "apache-2.0"})
+    assert counts == {("code", "MIT"): 1, ("code", "apache-2.0"): 1, ("notes", "unknown"): 1,
+                      ("synthetic", "derived: MIT, apache-2.0, unknown"): 1}
+    assert card_license(counts) == ["apache-2.0", "mit", "other"]

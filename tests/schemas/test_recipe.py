@@ -180,3 +180,18 @@ def test_shipped_recipes_keep_the_default_share_tolerance() -> None:
     for name in ("demo.yaml", "books-and-agents.yaml"):
         data = yaml.safe_load((Path(demo_recipe_path()).parent / name).read_text())
         assert "min_share_ratio" not in data["budget"]
+
+
+def test_portable_paths_use_placeholders_then_the_recipe_folder() -> None:
+    import sysconfig
+
+    from longweave.schemas.recipe import portable_path
+
+    site = sysconfig.get_paths()["purelib"]
+    here = Path("/data/recipes")
+    assert portable_path(site + "/yaml", here) == "${site_packages}/yaml"
+    assert portable_path("/data/recipes/samples/a.jsonl", here) == "samples/a.jsonl"
+    assert portable_path("/data/corpus/books", here) == "../corpus/books"
+    assert portable_path("/srv/x/y/z/books", here) == "books"  # far above: the name only
+    assert portable_path("gs://bucket/books", here) == "gs://bucket/books"
+    assert portable_path("/data/corpus/books", None) == "books"
