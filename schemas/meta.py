@@ -39,6 +39,7 @@ TOOL_CALLS_BY_TOOL = "tool_calls_by_tool"  # the report's entropy over tools
 REPO = "repo"  # the report's entropy over repositories
 AUTHOR = "author"  # the report's entropy over authors
 LICENSE = "license"  # publish's dataset card
+MEMBER_IDS = "member_ids"  # a synthetic sample's documents: publish derives its license
 FIELDS = "fields"  # kept record fields whose name a reader or stage already owns
 DEPENDENCY_DISTANCES = "dependency_distances"  # in meta["tokenize"]: the report charts them
 # Spellings of a record's license field that `record_meta` stores as `license`.
