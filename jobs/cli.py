@@ -26,7 +26,7 @@ def _split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
 GLOBAL_DEFAULTS: dict[str, object] = {"verbose": False}
 RUN_DEFAULTS: dict[str, object] = {"workdir": None, "until": "report", "scheduler_host": None,
                                    "retries": 0}
-RUN_COMMANDS = ("run", "demo")
+RUN_COMMANDS = ("run", "demo", "plan")
 
 
 def _flag_parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=helptext, parents=[common, run_flags])
         if name == "run":
             cmd.add_argument("recipe")
+    sub.add_parser("plan", help="run up to synthesize and estimate the pack plan (tokens per "
+                   "source and bucket, shares, shortfalls) before tokenize",
+                   parents=[common, run_flags]).add_argument("recipe")
     sub.add_parser("validate", help="validate a recipe and exit",
                    parents=[common]).add_argument("recipe")
     sub.add_parser("status", help="stages done in a work folder",
@@ -94,7 +97,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     given = sorted(f"--{k.replace('_', '-')}" for k in RUN_DEFAULTS if k in vars(args))
     if args.command not in RUN_COMMANDS and given:
-        parser.error(f"{', '.join(given)}: only for {' and '.join(RUN_COMMANDS)}")
+        parser.error(f"{', '.join(given)}: only for {', '.join(RUN_COMMANDS)}")
+    if args.command == "plan" and "until" in vars(args):
+        parser.error("--until: plan always runs up to synthesize")
     defaults = {**GLOBAL_DEFAULTS, **(RUN_DEFAULTS if args.command in RUN_COMMANDS else {})}
     for key, value in defaults.items():
         vars(args).setdefault(key, value)
@@ -136,9 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         if (problem := _missing_input(args)) is not None:
             say(f"longweave {args.command}: {problem}")
             return 2
-        if args.command in ("run", "demo", "validate"):
+        if args.command in ("run", "demo", "validate", "plan"):
             recipe_path = demo_recipe_path() if args.command == "demo" else args.recipe
             recipe = load_recipe(recipe_path)
+            if args.command == "plan":
+                from longweave.jobs.plan import run_plan
+
+                return run_plan(recipe_path, args, beam_args)
             if args.command == "validate":
                 from longweave.jobs.runner import check_beam_args
 

@@ -52,7 +52,8 @@ def run_dedupe(ctx: RunContext) -> None:
     from longweave.pipeline.transforms.dedupe import Dedupe
 
     _document_stage(ctx, "dedupe", "filter",
-                    lambda: Dedupe(ctx.recipe.dedupe, seed=ctx.recipe.seed))
+                    lambda: Dedupe(ctx.recipe.dedupe, seed=ctx.recipe.seed,
+                                   source_dir=ctx.stage_dir("filter")))
 
 
 def run_tokenizer(ctx: RunContext) -> None:
@@ -157,6 +158,34 @@ def run_pack(ctx: RunContext) -> None:
         return ledger
 
     commit_stage(ctx, "pack", body)
+
+
+def estimate_pack_plan(ctx: RunContext) -> tuple:
+    """What pack would plan, estimated from the synthesize stage's documents before
+    tokenize (see `pipeline/packing/estimate`): (plan, shortfalls, rates, segments)."""
+    from longweave.pipeline.packing.estimate import (
+        estimate_segments,
+        measure_rates,
+        read_shapes,
+    )
+    from longweave.pipeline.packing.mixture import plan_mixture, plan_shortfalls
+    from longweave.pipeline.packing.shortfalls import MixtureShortfall
+    from longweave.pipeline.packing.tokenizer import special_ids
+    from longweave.schemas.tokenizer_file import load_tokenizer
+
+    recipe = ctx.recipe
+    tokenizer = load_tokenizer(tokenizer_file(ctx))
+    specials = special_ids(tokenizer, recipe.tokenizer, recipe.output.pad_token_id)
+    shapes, rates = measure_rates(lambda: read_shapes(ctx.stage_dir("synthesize")), tokenizer,
+                                  recipe.seed)
+    if not shapes:
+        raise MixtureShortfall("plan: no documents reach tokenize; see the ledgers with "
+                               "`longweave status`", [])
+    segments = estimate_segments(shapes, rates, recipe,
+                                 (specials.bos is not None, specials.eos is not None))
+    columns = segments["source"], segments["bucket"], segments["tokens"]
+    plan = plan_mixture(recipe, segments["segment_id"], *columns)
+    return plan, plan_shortfalls(recipe, plan, *columns), rates, segments
 
 
 def run_report(ctx: RunContext) -> None:

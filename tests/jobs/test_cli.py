@@ -55,7 +55,7 @@ def test_run_flags_with_another_command_are_an_error(capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit) as info:
         parse_args(["--workdir", "w", "status", "x"])
     assert info.value.code == 2
-    assert "--workdir: only for run and demo" in capsys.readouterr().err
+    assert "--workdir: only for run, demo, plan" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -104,3 +104,20 @@ def test_an_unknown_runner_option_in_the_recipe_names_the_key(
     assert main(["validate", str(recipe)]) == 2
     assert ("recipe error: runner.options.save_main_sesion: unknown Beam option (did you "
             "mean --save_main_session?)") in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_plan_finds_an_infeasible_budget_before_tokenize(tmp_path: Path, capsys) -> None:
+    """`longweave plan` runs up to synthesize, then refuses a budget the data cannot meet,
+    naming budget.tokens, with nothing tokenized."""
+    from conftest import write_tiny_recipe
+
+    recipe = write_tiny_recipe(tmp_path, extra="\n")
+    text = recipe.read_text().replace("budget: {max_epochs: 3}",
+                                      "budget: {max_epochs: 3, tokens: 100000000}")
+    recipe.write_text(text)
+    work = tmp_path / "work"
+    assert main(["plan", str(recipe), "--workdir", str(work)]) == 2
+    err = capsys.readouterr().err
+    assert "budget.tokens: 100,000,000 tokens cannot be met" in err
+    assert (work / "synthesize" / "_SUCCESS").exists() and not (work / "tokenize").exists()
