@@ -9,6 +9,8 @@ at the first unfinished stage, and a changed recipe re-runs exactly what it inva
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,11 +44,32 @@ class RunContext:
         return layout.stage_folder(self.workdir, stage)
 
     def run_beam(self, stage: str, build: Callable[[beam.Pipeline], None]) -> None:
+        from longweave.pipeline.transforms.progress import recording
+
         options = pipeline_options(self.recipe.runner, self.beam_args,
                                    f"longweave-{self.recipe.name}-{stage}".lower()
                                    .replace("_", "-").replace(".", "-"), self.verbose)
-        with beam.Pipeline(options=options) as pipeline:
+        with beam.Pipeline(options=options) as pipeline, recording(self.progress_dir(stage)):
             build(pipeline)
+
+    def progress_dir(self, stage: str) -> str | None:
+        """Where a stage's workers count what they read, for the live progress line: a
+        local folder, so only when the workers share this machine (the DirectRunner)."""
+        runners = [a.split("=", 1)[1] for a in self.beam_args if a.startswith("--runner=")]
+        runner = runners[-1] if runners else self.recipe.runner.runner
+        if runner not in ("DirectRunner", "direct"):
+            return None
+        base = self.workdir if fs.is_local(self.workdir) else os.path.join(
+            tempfile.gettempdir(), "longweave-progress", self.recipe.name)
+        return os.path.join(base, layout.LOGS_DIR, "progress", stage)
+
+    def expected_inputs(self, stage: str) -> int | None:
+        """Records the stage will read: the last earlier stage's ledger `out`."""
+        for earlier in reversed(self.stages_before(stage)):
+            path = fs.join(self.stage_dir(earlier), layout.LEDGER_FILE)
+            if fs.exists(path):
+                return int(fs.read_json(path).get("out") or 0) or None
+        return None
 
     def log_path(self, stage: str) -> str | None:
         """Where a stage's Beam/worker logs go (None: left on the terminal)."""
@@ -69,8 +92,11 @@ def commit_stage(ctx: RunContext, stage: str, body: Callable[[str], Ledger | Non
     fs.remove_tree(tmp)
     start = time.monotonic()
     log = ctx.log_path(stage)
+    progress = ctx.progress_dir(stage)
+    if progress:
+        shutil.rmtree(progress, ignore_errors=True)  # counts of an earlier try of this stage
     try:
-        with stage_progress(stage), capture_stderr(log):
+        with stage_progress(stage, progress, ctx.expected_inputs(stage)), capture_stderr(log):
             ledger = body(tmp)
     except Exception:
         if log and os.path.exists(log):

@@ -1,4 +1,11 @@
-"""What the user sees while a run goes: one line per stage start, heartbeat, and result."""
+"""What the user sees while a run goes: one line per stage start, live progress, result.
+
+On a terminal the running stage has one line redrawn in place twice a second: records
+read of those expected (the upstream ledger's `out`), characters or tokens, throughput
+and elapsed time, summed from the files the workers' progress steps write
+(`pipeline/transforms/progress`). Anywhere else (a log file, CI) the same figures come as
+a plain line once a minute, so logs stay short.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +32,61 @@ def quiet_logging(verbose: bool = False) -> None:
 _console = None  # the terminal while file descriptor 2 is captured, else sys.stderr
 
 
+_live_line = threading.Lock()
+_live = False  # a progress line is drawn on the terminal and must be cleared before text
+
+LIVE_SECONDS = 0.5
+PLAIN_SECONDS = 60.0
+
+
+def _stream():
+    return _console or sys.stderr
+
+
 def say(message: str) -> None:
     """A progress line for the user; it reaches the terminal even while stderr is captured."""
-    print(message, file=_console or sys.stderr, flush=True)
+    with _live_line:
+        stream = _stream()
+        if _live:
+            stream.write("\r\x1b[K")
+        print(message, file=stream, flush=True)
+
+
+def _draw(line: str) -> None:
+    global _live
+    with _live_line:
+        _stream().write("\r" + line + "\x1b[K")
+        _stream().flush()
+        _live = True
+
+
+def _clear() -> None:
+    global _live
+    with _live_line:
+        if _live:
+            _stream().write("\r\x1b[K")
+            _stream().flush()
+        _live = False
+
+
+def _human(n: float) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return f"{n:.0f}"
+
+
+def progress_line(stage: str, elapsed: float, elements: int, amount: int, unit: str,
+                  expected: int | None) -> str:
+    """`[stage] 1,234/4,000 records (31%) · 45.6M chars · 2.1M chars/s · 35s`."""
+    if not elements:
+        return f"[{stage}] running ... {elapsed:.0f}s"
+    done = f"{elements:,}/{expected:,} records ({min(elements / expected, 1):.0%})" if (
+        expected) else f"{elements:,} records"
+    parts = [done]
+    if unit:
+        parts += [f"{_human(amount)} {unit}", f"{_human(amount / max(elapsed, 1e-9))} {unit}/s"]
+    return f"[{stage}] " + " · ".join([*parts, f"{elapsed:.0f}s"])
 
 
 @contextmanager
@@ -60,14 +119,25 @@ def capture_stderr(log_path: str | None) -> Iterator[None]:
 
 
 @contextmanager
-def stage_progress(stage: str, heartbeat_seconds: float = 15.0) -> Iterator[None]:
-    """Announce a stage, print elapsed time every `heartbeat_seconds`, and its duration."""
+def stage_progress(stage: str, folder: str | None = None, expected: int | None = None
+                   ) -> Iterator[None]:
+    """Announce a stage, show its progress while it runs (see the module docstring), and
+    leave the terminal clean for its result line."""
+    from longweave.pipeline.transforms.progress import read_progress
+
     start = time.monotonic()
     done = threading.Event()
+    live = _stream().isatty()
 
     def beat() -> None:
-        while not done.wait(heartbeat_seconds):
-            say(f"[{stage}] running ... {time.monotonic() - start:.0f}s")
+        while not done.wait(LIVE_SECONDS if live else PLAIN_SECONDS):
+            elements, amount, unit = read_progress(folder) if folder else (0, 0, "")
+            line = progress_line(stage, time.monotonic() - start, elements, amount, unit,
+                                 expected)
+            if live:
+                _draw(line)
+            else:
+                say(line)
 
     say(f"[{stage}] started")
     thread = threading.Thread(target=beat, daemon=True)
@@ -77,3 +147,4 @@ def stage_progress(stage: str, heartbeat_seconds: float = 15.0) -> Iterator[None
     finally:
         done.set()
         thread.join()
+        _clear()

@@ -21,6 +21,7 @@ from longweave.pipeline.packing.mixture import MixturePlan
 from longweave.pipeline.packing.segments import Segment
 from longweave.pipeline.transforms.docio import WriteRows, read_rows
 from longweave.pipeline.transforms.ledger_io import count_as
+from longweave.pipeline.transforms.progress import row_tokens, track
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS, write_ledger_inputs
 from longweave.schemas import fs, layout
 from longweave.schemas.ledger import Drop
@@ -83,7 +84,8 @@ def pack_stage(pipeline: beam.Pipeline, segments_dir: str, plan: MixturePlan,
     """The pack stage's job: shards into `tmp`, the segment index, the ledger's counts,
     and the shard list and packed tokens the driver reads back for the manifest."""
     work = fs.join(tmp, WORK_DIR)
-    rows = read_rows(pipeline, fs.join(segments_dir, "*.parquet"))
+    rows = track(read_rows(pipeline, fs.join(segments_dir, "*.parquet")), "Progress",
+                 "tokens", row_tokens)
     result = rows | "Pack" >> Pack(plan, output, pad_id, tmp)
     (result[SHARDS] | "AllShards" >> beam.combiners.ToList()
      | "WriteShardList" >> beam.Map(write_json_list, fs.join(work, SHARD_LIST)))

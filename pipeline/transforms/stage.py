@@ -18,6 +18,7 @@ import apache_beam as beam
 
 from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows, write_documents
 from longweave.pipeline.transforms.ledger_io import WriteCounts, count_as, count_drops
+from longweave.pipeline.transforms.progress import document_chars, track
 from longweave.schemas import fs, layout
 from longweave.schemas.ledger import DROP_SCHEMA, QUARANTINE_SCHEMA, Drop, Rejected
 
@@ -78,9 +79,11 @@ def document_stage(pipeline: beam.Pipeline, name: str, upstream_dir: str | None,
     reads its sources instead), apply the stage's transform, write its outputs and counts."""
     if upstream_dir is None:
         result = pipeline | name >> make_transform()
+        result[DOCUMENTS] = track(result[DOCUMENTS], "Progress", "chars", document_chars)
         # collect's input is every record read: documents and rejected ones alike
         docs_in = (result[DOCUMENTS], result[QUARANTINE]) | "AllRead" >> beam.Flatten()
     else:
-        docs_in = pipeline | "ReadDocuments" >> ReadDocuments(upstream_dir)
+        docs_in = track(pipeline | "ReadDocuments" >> ReadDocuments(upstream_dir),
+                        "Progress", "chars", document_chars)
         result = docs_in | name >> make_transform()
     write_stage_outputs(tmp, docs_in, result)

@@ -15,6 +15,7 @@ from longweave.pipeline.packing.encode import (
 from longweave.pipeline.packing.tokenizer import special_ids
 from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows
 from longweave.pipeline.transforms.ledger_io import count_as
+from longweave.pipeline.transforms.progress import document_chars, track
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS, write_ledger_inputs
 from longweave.schemas import fs, layout
 from longweave.schemas.document import Document
@@ -79,7 +80,8 @@ def tokenize_stage(pipeline: beam.Pipeline, upstream_dir: str, tokenizer_file: s
     A split document's further pieces are records the split created, so the ledger reads:
     documents in + extra pieces = segments out + dropped.
     """
-    docs = pipeline | "ReadDocuments" >> ReadDocuments(upstream_dir)
+    docs = track(pipeline | "ReadDocuments" >> ReadDocuments(upstream_dir), "Progress",
+                 "chars", document_chars)
     result = docs | "Tokenize" >> Tokenize(
         tokenizer_file, recipe.tokenizer, recipe.buckets, recipe.output.pad_token_id,
         recipe.bucket_policy, recipe.seed)
