@@ -17,8 +17,8 @@ from longweave.filters.pii import redact_document
 from longweave.filters.quality import Failure, code_failure, prose_failure, trajectory_failure
 from longweave.schemas.document import Document, Span
 from longweave.schemas.ledger import Drop
-from longweave.schemas.meta import FILTER, ChunkQuality, with_stage_keys
-from longweave.schemas.recipe_filters import FilterConfig, KindRules
+from longweave.schemas.meta import FILTER, RESOLVED, ChunkQuality, with_stage_keys
+from longweave.schemas.recipe_filters import FilterConfig, KindRules, TrajectoryRules
 
 CODE_KINDS = frozenset({"repo"})
 MAX_LISTED_CHUNKS = 50
@@ -46,7 +46,8 @@ class DocumentFilter:
         rules = self.config.kinds.get(doc.kind)
         if rules is not None:
             if rules.trajectory is not None:
-                failure = trajectory_failure(doc, rules.trajectory)
+                failure = (trajectory_failure(doc, rules.trajectory)
+                           or outcome_failure(doc, rules.trajectory))
                 if failure:
                     return _drop(doc, failure)
             judged = judge_chunks(doc, rules)
@@ -61,6 +62,14 @@ class DocumentFilter:
                 return _drop(doc, ("language", f"{guess.language} ({guess.score:.2f}) not in "
                                                f"{sorted(allowed)}"))
         return redact_document(doc, self.config.redact_pii, self.config.redact_secrets)
+
+
+def outcome_failure(doc: Document, rules: TrajectoryRules) -> Failure | None:
+    """`require_resolved`: an unresolved run, or one whose outcome is unknown, is dropped."""
+    if not rules.require_resolved or doc.meta.get(RESOLVED) is True:
+        return None
+    label = {False: "unresolved", None: "unknown"}.get(doc.meta.get(RESOLVED), "unknown")
+    return "unresolved", f"outcome is {label}; kinds.trajectory.require_resolved is true"
 
 
 def chunk_failure(text: str, rules: KindRules) -> Failure | None:

@@ -31,6 +31,7 @@ PATH = "path"  # synthesis titles an untitled document by it
 TITLE = "title"  # synthesis headings, the report
 QUALITY = "quality"  # the book reader's signals, shown by the report
 STEPS = "steps"  # the filter's min_steps rule for trajectories
+RESOLVED = "resolved"  # the filter's require_resolved rule for trajectories
 COMPONENTS = "components"  # the packer prefers splitting between them
 DEPENDENCY_EDGES = "dependency_edges"  # tokenize measures them
 DEPENDENCY_LINKS = "dependency_links"  # tokenize measures them
@@ -172,6 +173,22 @@ class TrajectoryMeta(CollectedMeta, total=False):
     dependency_links: list[list[int]]  # [result end, referring turn start] in characters
     final_metrics: dict[str, Any]  # the format's final metrics (cost, tokens...)
     session_id_conflict: bool  # another session in the file has this id and other content
+    # task and outcome: what a trainer filters and conditions on (None when unknown)
+    instance_id: str | None  # the benchmark task (SWE-bench id): joins evaluation reports
+    problem_statement: str | None  # the task as posed, apart from the prompt around it
+    final_patch: str | None  # the submission / git patch the run ended with: its outcome
+    resolved: bool | None  # solved the task: from the record or the joined report.json
+    fail_to_pass: list[str] | None  # tests the patch must make pass (SWE-bench)
+    pass_to_pass: list[str] | None  # tests that must keep passing (SWE-bench)
+    base_commit: str | None  # the commit the task starts from: reproduces the run
+    result_explanation: str  # the resolver's own account of its success or failure
+    evaluation: dict[str, Any]  # the joined report: path, applied, test pass/fail counts
+    started_at: str | None  # first timestamp (ISO-8601 UTC): when the run happened
+    duration_s: float | None  # last minus first timestamp: how long the run took
+    events_not_rendered: dict[str, int]  # steps kept in counts but not rendered, per rule
+    # (runtime noise, empty steps, excluded demos)
+    coverage: dict[str, Any]  # content pieces found in the text / omitted by rule / missing:
+    # proof the rendering lost nothing it did not account for
 
 
 # --- the synthesize stage: the synthetic kinds --------------------------------------------

@@ -43,6 +43,10 @@ class TrajectoryRules(_Strict):
     """Rules for agent sessions (`turn:` spans; `meta.steps` when the reader sets it)."""
 
     min_steps: int = Field(default=2, ge=0)
+    require_resolved: bool = Field(
+        default=False, description="keep only sessions whose `meta.resolved` is true (from "
+                                   "the record or a joined SWE-bench report); the rest are "
+                                   "dropped as filtered:unresolved")
 
 
 class KindRules(_Strict):

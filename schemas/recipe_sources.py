@@ -154,6 +154,16 @@ class TrajectoryOptions(BaseModel):
     max_observation_chars: int | None = Field(default=20_000, ge=200)
     redact_secrets: bool = True
     min_agent_steps: int = Field(default=1, ge=0)
+    outcome: Literal["any", "resolved", "unresolved", "unknown"] = Field(
+        default="any", description="keep only sessions with this outcome (`meta.resolved`); "
+                                   "the others are excluded with a ledger entry, so one "
+                                   "source per outcome is one option")
+    evaluation_dirs: list[str] | None = Field(
+        default=None, description="folders holding SWE-bench `report.json` files "
+                                  "(`<instance_id>.report.json` or `<instance_id>/report.json`) "
+                                  "joined by instance id for `meta.resolved`; default: a "
+                                  "folder named `_evaluation` beside each file or up to two "
+                                  "folders above it")
 
 
 SOURCE_OPTIONS: dict[str, type[BaseModel]] = {

@@ -18,12 +18,20 @@ STEP_SOURCES: tuple[str, ...] = ("system", "user", "agent", "environment")
 
 @dataclass
 class ToolCall:
-    """A tool invocation by the agent; `arguments` is always a JSON object (never a string)."""
+    """A tool invocation by the agent; `arguments` is always a JSON object (never a string).
+
+    `raw_arguments` keeps the arguments exactly as the model wrote them (a JSON string,
+    or text that does not parse) so rendering shows them verbatim. `implicit` marks a call
+    read out of the message text (a fenced command): the text already shows it, so the
+    renderer must not print it a second time.
+    """
 
     call_id: str
     name: str
     arguments: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    raw_arguments: str | None = None
+    implicit: bool = False
 
 
 @dataclass
@@ -44,6 +52,7 @@ class ObservationResult:
     is_error: bool | None = None
     subagent_refs: list[SubagentRef] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    exit_code: int | None = None  # the command's exit status, when the format records one
 
 
 @dataclass
@@ -68,7 +77,9 @@ class Step:
 
     Observations may sit on the agent step that made the calls (ATIF style) or on a
     separate `environment` step (event-stream formats); either way each result names
-    its call id, so consumers need not care which.
+    its call id, so consumers need not care which. `noise` names a runtime event (agent
+    state change, empty observation, recall query) that is kept for the counts but is
+    never rendered as a turn.
     """
 
     step_id: int
@@ -81,6 +92,7 @@ class Step:
     model: str | None = None
     metrics: Metrics | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    noise: str | None = None
 
     def __post_init__(self) -> None:
         if self.source not in STEP_SOURCES:
@@ -93,7 +105,9 @@ class Session:
 
     `session_id` is the format's own id when it has one; `session_id_origin` says where
     it came from (`format` or `content-hash`). `record` names where in the file it was
-    found, so quarantine and meta can point back to the input.
+    found, so quarantine and meta can point back to the input. `outcome` holds the task
+    and its result under the names `TrajectoryMeta` declares (instance_id,
+    problem_statement, final_patch, resolved, ...): the reader copies it into meta.
     """
 
     session_id: str
@@ -111,6 +125,7 @@ class Session:
     record: str = "*"
     session_id_origin: str = "format"
     extra: dict[str, Any] = field(default_factory=dict)
+    outcome: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,7 +13,13 @@ from longweave.schemas.trajectory import (
     SubagentRef,
     ToolCall,
 )
-from longweave.sources.trajectories.common import Problem, as_str, leftovers, text_of
+from longweave.sources.trajectories.common import (
+    Problem,
+    as_str,
+    leftovers,
+    parse_arguments,
+    text_of,
+)
 
 FORMAT = "atif"
 _SOURCES = {"system": "system", "user": "user", "agent": "agent", "environment": "environment"}
@@ -67,16 +73,14 @@ def _step(raw: Mapping[str, Any], index: int) -> Step:
     calls = []
     for position, call in enumerate(raw.get("tool_calls") or []):
         if not isinstance(call, Mapping):
-            calls.append(ToolCall(f"step{index}-{position}", "unknown", {}, {"raw_call": call}))
+            calls.append(ToolCall(f"step{index}-{position}", "unknown", {}, {"raw_call": call},
+                                  raw_arguments=as_str(call)))
             continue
-        arguments = call.get("arguments")
+        arguments, verbatim = parse_arguments(call.get("arguments"))
         extra = leftovers(call, ("tool_call_id", "function_name", "arguments"))
-        if not isinstance(arguments, Mapping):
-            extra["raw_arguments"] = arguments
-            arguments = {}
         calls.append(ToolCall(as_str(call.get("tool_call_id")) or f"step{index}-{position}",
-                              str(call.get("function_name") or "unknown"), dict(arguments),
-                              extra))
+                              str(call.get("function_name") or "unknown"), arguments,
+                              extra, raw_arguments=verbatim))
     observation = raw.get("observation") if isinstance(raw.get("observation"), Mapping) else {}
     results = [_result(item) for item in observation.get("results") or []
                if isinstance(item, Mapping)]

@@ -8,6 +8,7 @@ sub-agent's work is never spliced into its parent's turn order. A record inside 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,14 @@ from longweave.schemas.trajectory import (
     SubagentRef,
     ToolCall,
 )
-from longweave.sources.trajectories.common import JsonLine, Problem, as_str, leftovers, text_of
+from longweave.sources.trajectories.common import (
+    UNRENDERED,
+    JsonLine,
+    Problem,
+    as_str,
+    leftovers,
+    text_of,
+)
 
 FORMAT = "claude-code"
 MESSAGE_TYPES = frozenset({"user", "assistant", "system"})
@@ -59,9 +67,13 @@ def import_lines(lines: list[JsonLine]) -> Iterator[Session | Problem]:
             summaries.append(value)
         elif value["type"] in MESSAGE_TYPES:
             uuid = as_str(value.get("uuid")) or f"{line.key}"
-            if uuid in records:
-                yield Problem(line.key, f"duplicate: uuid {uuid} already used by "
-                                        f"{records[uuid].key}")
+            problem = _malformed(value)
+            held = records.get(uuid)
+            if problem is not None:
+                yield Problem(line.key, f"malformed: {line.key}: {problem}")
+                continue
+            if held is not None:
+                yield Problem(line.key, f"duplicate: uuid {uuid} already used by {held.key}")
                 continue
             records[uuid] = _Record(line.key, uuid, as_str(value.get("parentUuid")), value)
         else:
@@ -71,6 +83,28 @@ def import_lines(lines: list[JsonLine]) -> Iterator[Session | Problem]:
                       f"cycle: parentUuid chain through uuid {uuid} loops back to itself")
         del records[uuid]
     yield from _sessions(records, summaries, others)
+
+
+def _malformed(value: Mapping[str, Any]) -> str | None:
+    """Why a user/assistant record holds nothing to place (None when it is usable).
+
+    Checked before the uuid tie, so a valid record always beats a malformed one that
+    shares its uuid, whichever comes first in the file.
+    """
+    if value["type"] == "system":
+        return None if value.get("content") is not None or isinstance(
+            value.get("message"), Mapping) else "system record has no content"
+    message = value.get("message")
+    if not isinstance(message, Mapping):
+        if "toolUseResult" in value:
+            return None
+        return f"{value['type']} record has no `message` object"
+    content = message.get("content")
+    if content is None and "toolUseResult" not in value:
+        return f"{value['type']} record's message has no `content`"
+    if isinstance(content, list) and not all(isinstance(b, Mapping | str) for b in content):
+        return f"{value['type']} record's content holds a non-object block"
+    return None
 
 
 def _cycle_members(records: dict[str, _Record]) -> list[str]:
@@ -150,6 +184,8 @@ def _sessions(records: dict[str, _Record], summaries: list[Mapping[str, Any]],
     if others and sessions:
         first = sessions[min(sessions)]
         first.extra["other_records"] = list(others)
+        kinds = Counter(f"record:{value.get('type')}" for value in others)
+        first.extra[UNRENDERED] = dict(sorted(kinds.items()))
     yield from (sessions[key] for key in sorted(sessions))
 
 
@@ -212,6 +248,10 @@ def _step(index: int, record: _Record) -> Step:
                 prompt_tokens=usage.get("input_tokens"), completion_tokens=usage.get("output_tokens"),
                 cached_tokens=usage.get("cache_read_input_tokens"),
                 extra=leftovers(usage, ("input_tokens", "output_tokens", "cache_read_input_tokens")))
+    if content is None and "toolUseResult" in data:  # the result survives without content
+        step.source = "environment"
+        step.observations.append(ObservationResult(text_of(data["toolUseResult"])))
+        return step
     if not isinstance(content, list):
         step.message = text_of(content)
         return step
@@ -223,10 +263,13 @@ def _step(index: int, record: _Record) -> Step:
         elif kind == "thinking":
             thoughts.append(str(block.get("thinking", "")))
         elif kind == "tool_use":
-            arguments = block.get("input") if isinstance(block.get("input"), Mapping) else {}
+            raw_input = block.get("input")
+            arguments = dict(raw_input) if isinstance(raw_input, Mapping) else {}
             step.tool_calls.append(ToolCall(
                 as_str(block.get("id")) or f"{record.uuid}-{position}", str(block.get("name")),
-                dict(arguments), leftovers(block, ("type", "id", "name", "input"))))
+                arguments, leftovers(block, ("type", "id", "name", "input")),
+                raw_arguments=None if raw_input is None or isinstance(raw_input, Mapping)
+                else as_str(raw_input)))
         elif kind == "tool_result":
             is_error = block.get("is_error")
             step.observations.append(ObservationResult(

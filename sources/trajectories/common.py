@@ -9,6 +9,11 @@ from typing import Any
 
 from longweave.schemas.trajectory import Metrics
 
+# `Session.extra` key: records of the file that are not conversation events (Claude Code
+# `file-history-snapshot`...), counted per kind; the reader adds them to
+# `meta.events_not_rendered` so they are never dropped without a count
+UNRENDERED = "unrendered_records"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -67,27 +72,36 @@ def parse_json_document(raw: str) -> tuple[Any, str | None]:
         return None, f"{category}: file is not valid JSON ({error})"
 
 
-def parse_arguments(raw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Tool arguments as a JSON object, plus extra fields for anything that was not one.
+def parse_arguments(raw: Any) -> tuple[dict[str, Any], str | None]:
+    """Tool arguments as a JSON object, plus the arguments exactly as written.
 
-    OpenAI-style arguments are a JSON *string*; a string that does not parse to an object
-    is kept whole under `extra["raw_arguments"]` so nothing is lost.
+    OpenAI-style arguments are a JSON *string*: it is parsed for `arguments` (statistics,
+    sub-agent links, redaction) and also kept verbatim, so the rendered call shows what the
+    model wrote, including text that does not parse (then `arguments` is empty).
     """
     if raw is None:
-        return {}, {}
+        return {}, None
     if isinstance(raw, Mapping):
-        return dict(raw), {}
+        return dict(raw), None
     if isinstance(raw, str):
         if not raw.strip():
-            return {}, {}
+            return {}, raw or None
         try:
             parsed = json.loads(raw)
         except ValueError:
-            return {}, {"raw_arguments": raw}
-        if isinstance(parsed, dict):
-            return parsed, {}
-        return {}, {"raw_arguments": raw}
-    return {}, {"raw_arguments": raw}
+            return {}, raw
+        return (parsed if isinstance(parsed, dict) else {}), raw
+    return {}, json.dumps(raw, ensure_ascii=False, sort_keys=True)
+
+
+def normalise_newlines(text: str) -> str:
+    """CRLF and lone CR become LF, as the book reader does, so every kind tokenizes alike."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def int_or_none(value: Any) -> int | None:
+    """An integer field (exit codes, token counts) or None; booleans are not numbers here."""
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def leftovers(record: Mapping[str, Any], used: Iterable[str]) -> dict[str, Any]:
@@ -136,13 +150,9 @@ def openai_usage_metrics(usage: Any, cost: Any = None) -> Metrics | None:
     completion = usage.get("completion_tokens", usage.get("output_tokens"))
     extra = leftovers(usage, ("prompt_tokens", "completion_tokens", "input_tokens",
                               "output_tokens", "prompt_tokens_details"))
-    return Metrics(prompt_tokens=_int_or_none(prompt), completion_tokens=_int_or_none(completion),
-                   cached_tokens=_int_or_none(cached),
+    return Metrics(prompt_tokens=int_or_none(prompt), completion_tokens=int_or_none(completion),
+                   cached_tokens=int_or_none(cached),
                    cost_usd=float(cost) if isinstance(cost, int | float) else None, extra=extra)
-
-
-def _int_or_none(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def as_str(value: Any) -> str | None:

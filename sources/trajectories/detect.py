@@ -53,6 +53,13 @@ def detect_document(data: Any) -> DocumentImporter | None:
     return next((imp for imp in DOCUMENT_IMPORTERS if imp[1](data)), None)
 
 
+def is_evaluation_file(data: Any) -> bool:
+    """A SWE-bench harness `report.json` or a `preds.json`: instance id -> result object."""
+    return isinstance(data, dict) and bool(data) and all(
+        isinstance(value, dict) and ("resolved" in value or "model_patch" in value)
+        for value in data.values())
+
+
 def load_sessions(raw: str, allowed: frozenset[str] | None = None
                   ) -> Iterator[Session | Problem]:
     """Every session of one file, and a `Problem` for every record that could not be used."""
@@ -60,6 +67,10 @@ def load_sessions(raw: str, allowed: frozenset[str] | None = None
         yield Problem("*", "empty: file holds no data")
         return
     data, error = parse_json_document(raw)
+    if error is None and is_evaluation_file(data):
+        yield Problem("*", "excluded: SWE-bench report or predictions file (joined into the "
+                           "runs' outcome, not a trajectory)")
+        return
     if error is None:
         importer = detect_document(data)
         if importer is not None:

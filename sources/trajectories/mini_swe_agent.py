@@ -28,7 +28,7 @@ def detect(data: Any) -> bool:
 
 def bash_action(message: Mapping[str, Any], call_id: str) -> ToolCall | None:
     match = _BASH_BLOCK.search(text_of(message.get("content")))
-    return ToolCall(call_id, "bash", {"command": match.group(1)}) if match else None
+    return ToolCall(call_id, "bash", {"command": match.group(1)}, implicit=True) if match else None
 
 
 def import_document(data: Mapping[str, Any], record: str = "*") -> Iterator[Session | Problem]:
@@ -40,10 +40,40 @@ def import_document(data: Mapping[str, Any], record: str = "*") -> Iterator[Sess
     final = Metrics(cost_usd=float(cost) if isinstance(cost, int | float) else None,
                     extra=leftovers(stats, ("instance_cost",))) if stats else None
     extra = leftovers(data, ("messages", "info"))
-    extra["info"] = leftovers(info, ("exit_status", "model_stats", "mini_version"))
+    extra["info"] = leftovers(info, ("exit_status", "model_stats", "mini_version", "submission"))
+    steps = messages_to_steps(data["messages"], bash_action)
+    agent = config.get("agent") if isinstance(config.get("agent"), Mapping) else {}
+    outcome = {"instance_id": as_str(data.get("instance_id")),
+               "final_patch": as_str(info.get("submission")),
+               "problem_statement": task_from_template(
+                   next((s.message for s in steps if s.source == "user"), ""),
+                   as_str(agent.get("instance_template")))}
     yield Session(
         session_id=as_str(data.get("instance_id")) or "", format=FORMAT, record=record,
-        steps=messages_to_steps(data["messages"], bash_action),
-        agent_name="mini-swe-agent", agent_version=as_str(info.get("mini_version")),
+        steps=steps, agent_name="mini-swe-agent", agent_version=as_str(info.get("mini_version")),
         model=as_str(model_config.get("model_name")), exit_status=as_str(info.get("exit_status")),
-        final_metrics=final, extra=extra)
+        final_metrics=final, extra=extra,
+        outcome={key: value for key, value in outcome.items() if value})
+
+
+def task_from_template(message: str, template: str | None) -> str | None:
+    """The `{{task}}` a run's instance template was filled with, read back from the message.
+
+    mini-SWE-agent stores the task only inside the rendered first user message; the text
+    before `{{task}}` and the literal text after it (up to the next template tag) bound it.
+    """
+    marker = next((m for m in ("{{task}}", "{{ task }}") if template and m in template), None)
+    if template is None or marker is None:
+        return None
+    prefix, rest = template.split(marker, 1)
+    cut = min((i for i in (rest.find("{{"), rest.find("{%")) if i >= 0), default=len(rest))
+    suffix = rest[:cut]
+    prefix = prefix.strip()
+    start = message.find(prefix) if prefix else 0
+    if start < 0:
+        return None
+    start += len(prefix)
+    end = message.find(suffix.strip(), start) if suffix.strip() else len(message)
+    if end < 0:
+        return None
+    return message[start:end].strip() or None

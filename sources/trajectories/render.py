@@ -4,6 +4,11 @@ Every turn is rendered on its own (by the built-in layout or by a Jinja chat tem
 given one message at a time), so span boundaries are exact whatever the template does.
 Turns whose category the options list in `loss_off` also get a `loss:off` span, from
 which the packer builds the loss mask.
+
+What is not rendered is counted (`Rendered.skipped`): runtime noise steps, steps with
+nothing in them, excluded demos. A call read out of the message text (`implicit`) is not
+printed again when the text already shows its command; other calls print their arguments
+as the model wrote them (`raw_arguments`). Newlines are normalised as for books.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from longweave.schemas.document import Span
 from longweave.schemas.recipe_sources import TrajectoryOptions
 from longweave.schemas.spans import LOSS_OFF, turn_label
 from longweave.schemas.trajectory import ObservationResult, Session, Step, ToolCall
+from longweave.sources.trajectories.common import normalise_newlines
 
 ROLE_OF = {"system": "system", "user": "user", "agent": "assistant", "environment": "tool"}
 CAP_MARKER = "\n[... {omitted} characters omitted ...]\n"
@@ -37,21 +43,26 @@ class Rendered:
     spans: list[Span]
     turns: list[tuple[int, int, Turn]]
     capped: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)  # steps not rendered, per reason
 
 
-def session_turns(session: Session, options: TrajectoryOptions) -> tuple[list[Turn], dict]:
-    """The turns of a session in order, with observations capped; returns cap counts too."""
+def session_turns(session: Session, options: TrajectoryOptions
+                  ) -> tuple[list[Turn], dict[str, int], dict[str, int]]:
+    """The turns of a session in order, observations capped; returns cap and skip counts."""
     calls = session.call_by_id()
     capped = {"observations_capped": 0, "observation_chars_omitted": 0}
+    skipped: dict[str, int] = {}
     turns: list[Turn] = []
     if options.include_summary and session.summary:
         turns.append(Turn("system", "summary",
                           {"role": "system", "content": f"Summary: {session.summary}"}))
     for step in session.steps:
-        demo = bool(step.extra.get("is_demo"))
-        if demo and not options.include_demos:
+        reason = skip_reason(step, options)
+        if reason is not None:
+            skipped[reason] = skipped.get(reason, 0) + 1
             continue
-        if step.message or step.tool_calls or step.reasoning or not step.observations:
+        demo = bool(step.extra.get("is_demo"))
+        if step.message or step.tool_calls or step.reasoning:
             category = "demo" if demo else step.source
             turns.append(Turn(step.source, category, _message(step, options)))
         for result in step.observations:
@@ -59,17 +70,52 @@ def session_turns(session: Session, options: TrajectoryOptions) -> tuple[list[Tu
             call = calls.get(result.source_call_id or "")
             turns.append(Turn("environment", "demo" if demo else "environment",
                               _observation_message(result, content, call), True))
-    return turns, capped
+    return turns, capped, dict(sorted(skipped.items()))
+
+
+def skip_reason(step: Step, options: TrajectoryOptions) -> str | None:
+    """Why a step is not rendered (counted in meta), or None when it is."""
+    if step.noise:
+        return f"noise:{step.noise}"
+    if step.extra.get("is_demo") and not options.include_demos:
+        return "demo_excluded"
+    if not (step.message.strip() or step.tool_calls or step.reasoning or step.observations):
+        return "empty_step"
+    return None
+
+
+def shown_calls(step: Step) -> list[ToolCall]:
+    """The calls printed as `<tool_call>` blocks: all but implicit ones the text shows."""
+    return [call for call in step.tool_calls
+            if not (call.implicit and _command_of(call).strip()
+                    and _command_of(call).strip() in step.message)]
+
+
+def _command_of(call: ToolCall) -> str:
+    command = call.arguments.get("command")
+    return command if isinstance(command, str) else ""
+
+
+def arguments_text(call: ToolCall) -> str:
+    """The arguments as the model wrote them, else the parsed object as JSON."""
+    if call.raw_arguments is not None:
+        return call.raw_arguments
+    return json.dumps(call.arguments, ensure_ascii=False, sort_keys=True)
 
 
 def _message(step: Step, options: TrajectoryOptions) -> dict[str, Any]:
     message: dict[str, Any] = {"role": ROLE_OF[step.source], "content": step.message}
     if step.reasoning and options.include_reasoning:
         message["reasoning_content"] = step.reasoning
-    if step.tool_calls:
+    calls = shown_calls(step)
+    if calls:
+        # templates get the parsed object (what HF chat templates expect) unless only the
+        # raw text exists; the built-in layout prints `raw_arguments`, verbatim
         message["tool_calls"] = [
-            {"id": c.call_id, "type": "function",
-             "function": {"name": c.name, "arguments": c.arguments}} for c in step.tool_calls]
+            {"id": c.call_id, "type": "function", "raw_arguments": arguments_text(c),
+             "function": {"name": c.name, "arguments": c.arguments
+                          if c.arguments or c.raw_arguments is None else c.raw_arguments}}
+            for c in calls]
     return message
 
 
@@ -77,8 +123,11 @@ def _observation_message(result: ObservationResult, content: str, call: ToolCall
                          ) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "tool", "content": content,
                                "tool_call_id": result.source_call_id}
-    if call is not None:
-        message["name"] = call.name
+    name = call.name if call is not None else result.extra.get("name")
+    if name:
+        message["name"] = name
+    if result.exit_code is not None:
+        message["exit_code"] = result.exit_code
     if result.is_error:
         message["is_error"] = True
     return message
@@ -103,6 +152,8 @@ def default_turn(message: dict[str, Any]) -> str:
     if role == "tool":
         name = message.get("name") or "tool"
         header += f" {name} [{message.get('tool_call_id') or '?'}]"
+        if message.get("exit_code") is not None:
+            header += f" exit_code={message['exit_code']}"
         if message.get("is_error"):
             header += " error"
     parts = [header]
@@ -111,9 +162,8 @@ def default_turn(message: dict[str, Any]) -> str:
     if message.get("content"):
         parts.append(message["content"])
     for call in message.get("tool_calls") or []:
-        arguments = json.dumps(call["function"]["arguments"], ensure_ascii=False, sort_keys=True)
         parts.append(f"<tool_call name={call['function']['name']} id={call['id']}>\n"
-                     f"{arguments}\n</tool_call>")
+                     f"{call['raw_arguments']}\n</tool_call>")
     return "\n".join(parts) + "\n<|end|>\n"
 
 
@@ -134,7 +184,7 @@ def template_renderer(chat_template: str):
 
 
 def render_session(session: Session, options: TrajectoryOptions) -> Rendered:
-    turns, capped = session_turns(session, options)
+    turns, capped, skipped = session_turns(session, options)
     render_turn = template_renderer(options.chat_template) if options.chat_template else (
         default_turn)
     pieces: list[str] = []
@@ -143,7 +193,7 @@ def render_session(session: Session, options: TrajectoryOptions) -> Rendered:
     position = 0
     loss_off = set(options.loss_off)
     for turn in turns:
-        piece = render_turn(turn.message)
+        piece = normalise_newlines(render_turn(turn.message))
         start, end = position, position + len(piece)
         pieces.append(piece)
         spans.append(Span(start, end, turn_label(turn.source)))
@@ -151,7 +201,7 @@ def render_session(session: Session, options: TrajectoryOptions) -> Rendered:
             spans.append(Span(start, end, LOSS_OFF))
         placed.append((start, end, turn))
         position = end
-    return Rendered("".join(pieces), _merge_loss_off(spans), placed, capped)
+    return Rendered("".join(pieces), _merge_loss_off(spans), placed, capped, skipped)
 
 
 def _merge_loss_off(spans: list[Span]) -> list[Span]:

@@ -161,7 +161,8 @@ def test_openai_chat_json_and_jsonl(tmp_path: Path) -> None:
             == (6, 2, 2)
         calls = session.call_by_id()
         assert calls["a"].arguments == {"city": "Paris"}
-        assert calls["b"].extra == {"raw_arguments": "not json", "type": "function"}
+        assert calls["b"].extra == {"type": "function"} and calls["b"].arguments == {}
+        assert calls["b"].raw_arguments == "not json"  # kept verbatim for the text
         assert [s.observations[0].source_call_id for s in session.steps[3:5]] == ["b", "a"]
     lines = write(tmp_path, "many.jsonl", [{"id": f"conv-{i}", "messages": CHAT[:2] + [
         {"role": "assistant", "content": f"answer {i}"}]} for i in range(3)], jsonl=True)
@@ -193,8 +194,10 @@ def test_openhands_output_jsonl_new_and_old_schema(tmp_path: Path) -> None:
     assert (docs[0].meta["steps"], docs[0].meta["tool_calls"], docs[0].meta["observations"]) \
         == (3, 1, 1)
     assert docs[0].meta["wall_clock_seconds"] == 20.0
+    # the finish action's empty `null` observation is runtime noise: a step, not a result
     assert (docs[1].meta["steps"], docs[1].meta["tool_calls"], docs[1].meta["observations"]) \
-        == (4, 2, 2)
+        == (4, 2, 1)
+    assert docs[1].meta["events_not_rendered"] == {"noise:null_observation": 1}
     assert docs[1].meta["orphan_observations"] == 0 and docs[1].meta["exit_status"] == "finished"
 
 
