@@ -52,8 +52,7 @@ def run_dedupe(ctx: RunContext) -> None:
     from longweave.pipeline.transforms.dedupe import Dedupe
 
     _document_stage(ctx, "dedupe", "filter",
-                    lambda: Dedupe(ctx.recipe.dedupe, seed=ctx.recipe.seed,
-                                   source_dir=ctx.stage_dir("filter")))
+                    lambda: Dedupe(ctx.recipe.dedupe, seed=ctx.recipe.seed))
 
 
 def run_tokenizer(ctx: RunContext) -> None:
@@ -113,9 +112,9 @@ def run_tokenize(ctx: RunContext) -> None:
 
 
 def run_pack(ctx: RunContext) -> None:
-    """Plan the mixture on the driver from segment lengths (an infeasible or short recipe
-    fails here, before the stage starts and before any row is packed), pack in Beam, then
-    write the manifest."""
+    """Plan the mixture and every row on the driver from segment lengths (an infeasible or
+    short recipe fails here, before the stage starts and before any row is packed), move
+    the tokens into shards in Beam, then write the manifest."""
     from longweave.pipeline.packing.manifest import write_output_manifest
     from longweave.pipeline.packing.mixture import (
         plan_mixture,
@@ -123,9 +122,15 @@ def run_pack(ctx: RunContext) -> None:
         plan_summary,
         segment_lengths,
     )
+    from longweave.pipeline.packing.rowplan import plan_pack_rows
     from longweave.pipeline.packing.shortfalls import MixtureShortfall
     from longweave.pipeline.packing.tokenizer import special_ids
-    from longweave.pipeline.transforms.pack import pack_stage, read_pack_results
+    from longweave.pipeline.transforms.pack import (
+        WORK_DIR,
+        pack_stage,
+        read_pack_results,
+        write_row_plan,
+    )
     from longweave.schemas.tokenizer_file import load_tokenizer
 
     recipe = ctx.recipe
@@ -145,8 +150,10 @@ def run_pack(ctx: RunContext) -> None:
         say(f"[pack] plan: {plan_summary(plan)}")
         tokenizer = load_tokenizer(tokenizer_file(ctx))
         pad_id = special_ids(tokenizer, recipe.tokenizer, recipe.output.pad_token_id).pad
+        rows = plan_pack_rows(plan, lengths["segment_id"], *columns, recipe.output.shuffle)
+        write_row_plan(rows, fs.join(tmp, WORK_DIR))
         ctx.run_beam("pack", lambda pipeline: pack_stage(
-            pipeline, segments_dir, plan, recipe.output, pad_id, tmp))
+            pipeline, segments_dir, plan, rows, recipe.output, pad_id, tmp))
         ledger = read_counts_ledger(tmp, "pack")
         shards, packed = read_pack_results(tmp)
         ledger.extra.update({"rows": sum(s.rows for s in shards),

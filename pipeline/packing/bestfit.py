@@ -10,10 +10,10 @@ import bisect
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 
-from longweave.pipeline.packing.segments import Segment
 from longweave.schemas.packed import PAD_DOC_ID, PAD_SOURCE, PackedSequence
 from longweave.schemas.seeded import seeded_int
 
@@ -102,7 +102,28 @@ class PackOptions:
     position_ids: bool
 
 
-def build_row(segments: list[Segment], options: PackOptions) -> PackedSequence:
+class RowMember(Protocol):
+    """What a row is built from: a Segment, or a piece read back by a shard worker."""
+
+    segment_id: str
+    source: str
+    input_ids: np.ndarray
+    loss_mask: np.ndarray | None
+
+    @property
+    def tokens(self) -> int: ...
+
+
+class Sized(Protocol):
+    """What best-fit plans with: an id and a length (a Segment, or lengths alone)."""
+
+    segment_id: str
+
+    @property
+    def tokens(self) -> int: ...
+
+
+def build_row(segments: Sequence[RowMember], options: PackOptions) -> PackedSequence:
     """Concatenate segments into one row, padded to the bucket length with a pad segment."""
     ids = [s.input_ids for s in segments]
     cu = [0]
@@ -141,7 +162,7 @@ def position_ids(cu_seqlens: list[int]) -> np.ndarray:
                            for start, end in pairwise(cu_seqlens)])
 
 
-Member = tuple[Segment, int]  # (segment, copy number)
+Member = tuple[Sized, int]  # (segment, copy number)
 
 
 def plan_rows(members: Sequence[Member], capacity: int) -> list[list[Member]]:

@@ -32,9 +32,8 @@ EXPECTED = {
     "synthesize": ["ReadDocuments/ReadParquet", "Synthesize", "WriteDocuments", "WriteCounts"],
     "tokenize": ["ReadDocuments/ReadParquet", "Tokenize/Encode", "WriteSegments",
                  "WriteCounts"],
-    "pack": ["ReadParquet", "Pack/AssignCopies", "Pack/GroupForPacking", "Pack/BestFit",
-             "Pack/GroupByShard", "Pack/WriteShard", "WriteIndex", "WriteShardList",
-             "WriteCounts"],
+    "pack": ["SegmentFiles", "Route", "SpillsByShard", "Assemble", "WriteIndex",
+             "WriteShardList", "WriteCounts"],
 }
 # (consumer, producer prefix): edges of the graph that carry the stage's data.
 EDGES = {
@@ -43,7 +42,7 @@ EDGES = {
     "dedupe": ("Dedupe/GroupByTextHash", "Dedupe/KeyByTextHash"),
     "synthesize": ("Synthesize", "ReadDocuments"),
     "tokenize": ("Tokenize", "ReadDocuments"),
-    "pack": ("Pack/BestFit", "Pack/GroupForPacking"),
+    "pack": ("Assemble", "SpillsByShard"),
 }
 
 

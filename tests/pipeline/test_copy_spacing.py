@@ -6,26 +6,26 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 
 import numpy as np
 import pytest
 from report_fixture import build_output
 
-from longweave.pipeline.packing.bestfit import PackOptions, best_fit_decreasing, pack_segments
-from longweave.pipeline.packing.copies import (
-    Assignment,
-    assign_copies,
-    order_shard_rows,
-    pack_group,
+from longweave.pipeline.packing.bestfit import (
+    PackOptions,
+    best_fit_decreasing,
+    build_row,
+    pack_segments,
 )
+from longweave.pipeline.packing.copies import copy_groups
 from longweave.pipeline.packing.mixture import ANY_BUCKET, EntryPlan, MixturePlan
+from longweave.pipeline.packing.rowplan import plan_pack_rows
 from longweave.pipeline.packing.segments import Segment
 from longweave.pipeline.packing.shards import encode_shard
 from longweave.pipeline.report.build import build_report
 from longweave.pipeline.report.stats import copy_spacing
 from longweave.schemas.packed import PAD_DOC_ID, PackedSequence
-from longweave.schemas.recipe_pack import OutputConfig
 
 BUCKET = 1024
 
@@ -49,22 +49,16 @@ def plan(copies: int, groups: int, shards: int) -> MixturePlan:
 
 
 def pack_all(segments: list[Segment], mixture: MixturePlan
-             ) -> tuple[dict[tuple[int, int], list[PackedSequence]], list[Assignment]]:
-    """What the Pack transform does, in process: copies to groups, rows to shards, order."""
-    groups: dict = defaultdict(list)
-    assignments = []
-    for s in segments:
-        assignment = assign_copies(s, mixture)
-        assert isinstance(assignment, Assignment)
-        assignments.append(assignment)
-        for group, item in assignment.copies:
-            groups[group].append(item)
-    shards: dict = defaultdict(list)
-    for group, members in groups.items():
-        for shard, keyed in pack_group(group, members, mixture, 0, OutputConfig()):
-            shards[shard].append(keyed)
-    return ({shard: order_shard_rows(rows, mixture.seed, shuffle=True)
-             for shard, rows in shards.items()}, assignments)
+             ) -> dict[tuple[int, int], list[PackedSequence]]:
+    """What the pack stage does, in process: the driver's row plan from lengths, then each
+    shard's rows built from the planned pieces in the planned order."""
+    rows = plan_pack_rows(mixture, [s.segment_id for s in segments], ["s"] * len(segments),
+                          [BUCKET] * len(segments), [s.tokens for s in segments],
+                          shuffle=True)
+    by_id = {s.segment_id: s for s in segments}
+    options = PackOptions(BUCKET, 0, loss_mask=False, position_ids=False)
+    return {shard: [build_row([by_id[i] for i, _ in row], options) for row in planned]
+            for shard, planned in rows.rows.items()}
 
 
 def content_ids(row: PackedSequence) -> list[str]:
@@ -108,9 +102,10 @@ def test_one_group_packs_no_row_with_two_copies_and_keeps_fill() -> None:
 def test_copies_take_distinct_groups_and_shards_and_never_share_a_row(
         copies: int, groups: int, shards: int) -> None:
     mixture = plan(copies, groups, shards)
-    packed, assignments = pack_all(equal_length_segments(), mixture)
-    for assignment in assignments:
-        chosen = [group for (_, group), _ in assignment.copies]
+    segments = equal_length_segments()
+    packed = pack_all(segments, mixture)
+    for s in segments:
+        chosen = copy_groups(s.segment_id, copies, mixture, BUCKET)
         assert len(chosen) == copies
         if copies <= groups:
             assert len(set(chosen)) == copies
@@ -129,7 +124,7 @@ def test_shards_do_not_depend_on_arrival_order() -> None:
     random.Random(5).shuffle(shuffled)
 
     def shard_bytes(items: list[Segment]) -> dict:
-        packed, _ = pack_all(items, mixture)
+        packed = pack_all(items, mixture)
         return {shard: encode_shard(rows, False, False, "zstd")
                 for shard, rows in packed.items()}
 
