@@ -83,6 +83,7 @@ class CollectedMeta(TypedDict, total=False):
 
 class TextMeta(CollectedMeta, total=False):
     title: str  # a plain file's name; synthesis uses it for headings
+    compression: list[str]  # layers undone by magic bytes ("gzip", ...): the input as it was
     license: str  # the record's license field (any of LICENSE_FIELDS), for the dataset card
     fields: dict[str, Any]  # kept record fields whose name a reader key or stage owns
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from longweave.schemas.document import Span
 from longweave.schemas.spans import chapter_label
+from longweave.sources.books.contents import contents_titles
 
 FRONT_MATTER = "(front matter)"
 TOC_GAP_CHARS = 150  # non-space characters between headings below which they are one run
@@ -34,8 +35,8 @@ _WORD = "|".join(sorted(_WORD_VALUES, key=len, reverse=True))
 _NUMBER = (rf"(?:[IVXLCDM]+|\d{{1,4}}|(?:the\s+)?(?:{_WORD})(?:[-\s](?:{_WORD}))?)")
 _KEYWORD = re.compile(
     rf"^(?P<kw>CHAPTER|Chapter|CHAP\.?|Chap\.?|BOOK|Book|PART|Part|VOLUME|Volume|STAVE|Stave|"
-    rf"LETTER|Letter|SECTION|Section|CANTO|Canto)\s+(?P<num>{_NUMBER})\b[.:]?"
-    r"(?:\s*[-—–:.]?\s+(?P<rest>\S.*?))?$", re.I)
+    rf"LETTER|Letter|SECTION|Section|CANTO|Canto|ACT|Act|SCENE|Scene)\s+(?P<num>{_NUMBER})\b[.:]?"
+    r"(?:(?:\s*(?:--|[-—–:.])\s*|\s+)(?P<rest>\S.*?))?$", re.I)  # "I--_Title_", "I—TITLE"
 _KEYWORD_CASE = re.compile(r"^[A-Z]")
 _BARE = re.compile(r"^(?P<num>[IVXLCDM]+|\d{1,3})(?:\.?|\.\s+(?P<rest>[^a-z]+?))$")
 _NAMED = re.compile(r"^(?:PROLOGUE|EPILOGUE|PREFACE|INTRODUCTION|CONCLUSION|AFTERWORD|FOREWORD|"
@@ -44,6 +45,7 @@ _ROMAN = re.compile(r"^M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on",
                 "or", "the", "to", "with", "without", "upon", "s"}
+_PAGE_MARK = re.compile(r"^\[\s*(?:Pg|Page|p\.)\s*[\dIVXLCivxlc]+\s*\]$")
 _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
 
 
@@ -86,12 +88,18 @@ def is_title_like(line: str) -> bool:
 
 
 def find_headings(text: str) -> list[Heading]:
-    """Chapter headings of a plain-text book, table-of-contents entries already removed."""
+    """Chapter headings of a plain-text book, table-of-contents entries already removed.
+
+    Keyword (CHAPTER IV), numeral (IV.) and named (PREFACE) headings, plus titles that the
+    book's contents list names; all-caps front sections before the first of them.
+    """
     paragraphs = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(text)]
     candidates: list[Heading] = []
     last_bare: int | None = None
     for index, (start, end) in enumerate(paragraphs):
         lines = [line.strip() for line in text[start:end].split("\n")]
+        while len(lines) > 1 and _PAGE_MARK.match(lines[0]):
+            lines.pop(0)  # "[Pg 27]" above the heading: a page break of the print edition
         if len(lines) > 6 or any(len(line) > MAX_HEADING_CHARS for line in lines):
             continue
         first = lines[0].strip("[]_ ").strip()
@@ -110,7 +118,57 @@ def find_headings(text: str) -> list[Heading]:
         if kind == "bare":
             last_bare = number
         candidates.append(Heading(start, heading_end, label, number))
-    return settle_headings(text, candidates)
+    for start, end, title in contents_titles(text, paragraphs):
+        if not any(h.start <= start < h.end or start <= h.start < end for h in candidates):
+            candidates.append(Heading(start, end, title))
+    settled = settle_headings(text, candidates)
+    if not settled:
+        return settled
+    front = front_sections(text, [p for p in paragraphs if p[1] <= settled[0].start])
+    return sorted([*front, *settled], key=lambda h: h.start)
+
+
+def front_sections(text: str, paragraphs: list[tuple[int, int]]) -> list[Heading]:
+    """All-caps section headings before the first chapter (ETYMOLOGY., EXTRACTS.).
+
+    Only a heading that real prose follows counts, so the title page, a dedication and
+    the contents list (lines followed by more short lines) stay in the front matter,
+    while a front section with a body of its own becomes its own span.
+    """
+    found: list[Heading] = []
+    for index, (start, end) in enumerate(paragraphs):
+        line = text[start:end].strip()
+        if "\n" in line or not _is_caps_heading(line):
+            continue
+        following = paragraphs[index + 1:index + 3]
+        bodies = [text[s:e] for s, e in following]
+        if (len(bodies) == 2 and not _is_prose(bodies[0]) and len(bodies[0]) <= 120
+                and not _is_caps_heading(bodies[0].strip())):
+            bodies = bodies[1:]  # a subtitle line such as "(Supplied by a Sub-Sub-Librarian)."
+        if bodies and _is_prose(bodies[0]):
+            found.append(Heading(start, end, line))
+    return found
+
+
+_FRONT_LIST_WORDS = {"CONTENTS", "TABLE OF CONTENTS", "ILLUSTRATIONS", "LIST OF ILLUSTRATIONS",
+                     "THE END", "FINIS", "INDEX"}
+
+
+def _is_caps_heading(line: str) -> bool:
+    """A short line whose letters (before any parenthesis) are all capitals."""
+    head = line.split("(", 1)[0].strip(" .:_*[]")
+    letters = [c for c in head if c.isalpha()]
+    return (len(letters) >= 3 and len(line) <= 60 and all(c.isupper() for c in letters)
+            and not line.endswith(",") and not head.startswith("BY ")
+            and head.rstrip(".") not in _FRONT_LIST_WORDS)
+
+
+def _is_prose(block: str) -> bool:
+    """Running text: long enough, mostly lower case, with sentence punctuation."""
+    letters = [c for c in block if c.isalpha()]
+    lower = sum(1 for c in letters if c.islower())
+    return (len(block.strip()) >= 150 and lower >= 0.6 * max(len(letters), 1)
+            and bool(re.search(r"[.!?;,]", block)))
 
 
 def _match_heading(first: str, rest_lines: list[str], last_bare: int | None
@@ -120,7 +178,7 @@ def _match_heading(first: str, rest_lines: list[str], last_bare: int | None
     extra = " ".join(line for line in rest_lines if line)
     match = _KEYWORD.match(first)
     if match and _KEYWORD_CASE.match(match.group("kw")):
-        rest = match.group("rest")
+        rest = (match.group("rest") or "").lstrip("_")  # `_Title_`: Gutenberg's italics
         if rest and not (rest[0].isupper() or rest[0].isdigit()):
             return None
         label = first if not extra else f"{first.rstrip('.:')}. {extra}"
@@ -221,5 +279,7 @@ def chapter_spans(text: str, headings: Iterable[Heading]) -> list[Span]:
 
 
 def _clean_label(label: str) -> str:
+    """One-line label without Gutenberg's `_italic_` markers (a `snake_name` keeps its `_`)."""
+    label = re.sub(r"(?<!\w)_+|_+(?!\w)", "", label)
     label = re.sub(r"\s+", " ", label).strip()
     return label[:120] if label else "untitled"

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from longweave.sources.content import utf16_by_nul_pattern
+
 # Bytes 0x80-0x9F that Windows-1252 leaves undefined; everything else in the range is a
 # printable character there (0x85 is "…", 0x91-0x94 curly quotes, 0x97 an em dash).
 _CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
@@ -59,7 +61,7 @@ def detect_encoding(raw: bytes) -> tuple[str, str, float]:
     for bom, name in _BOMS:
         if raw.startswith(bom):
             return name, "bom", 1.0
-    utf16 = _utf16_by_nul_pattern(raw[:8192])
+    utf16 = utf16_by_nul_pattern(raw[:8192])
     if utf16:
         return utf16, "nul-pattern", 0.9
     high = _count_high(raw)
@@ -85,20 +87,6 @@ def detect_encoding(raw: bytes) -> tuple[str, str, float]:
 
 def _count_high(raw: bytes) -> int:
     return len(raw) - len(raw.translate(None, _HIGH_BYTES))
-
-
-def _utf16_by_nul_pattern(sample: bytes) -> str | None:
-    """UTF-16 without a BOM: mostly-Latin text has a NUL in every other byte."""
-    if len(sample) < 4:
-        return None
-    even, odd = sample[0::2], sample[1::2]
-    even_nul = even.count(0) / len(even)
-    odd_nul = odd.count(0) / max(len(odd), 1)
-    if odd_nul > 0.3 and even_nul < 0.05:
-        return "utf-16-le"
-    if even_nul > 0.3 and odd_nul < 0.05:
-        return "utf-16-be"
-    return None
 
 
 def _statistical_guess(raw: bytes, high: int) -> str | None:

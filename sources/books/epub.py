@@ -19,19 +19,16 @@ from urllib.parse import unquote
 from longweave.sources.books.chapters import Heading, headings_from_marked
 from longweave.sources.books.decode import decode_bytes
 from longweave.sources.books.xhtml import xhtml_to_text
+from longweave.sources.content import BudgetedZip, ZipLimits
+
+__all__ = ["EpubBook", "EpubError", "ZipLimits", "read_epub"]
 
 _XHTML_TYPES = frozenset({"application/xhtml+xml", "text/html", "application/xml"})
-_CHUNK = 1 << 16
+DEFAULT_LIMITS = ZipLimits()
 
 
 class EpubError(ValueError):
     """An EPUB that cannot be read safely; the message starts with the error kind."""
-
-
-@dataclass(frozen=True)
-class ZipLimits:
-    max_entries: int = 10_000
-    max_expanded_bytes: int = 512 * 1024 * 1024
 
 
 @dataclass
@@ -39,33 +36,6 @@ class EpubBook:
     text: str
     headings: list[Heading]
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-class _BudgetedZip:
-    """Reads members of a zip while counting real expanded bytes against a budget."""
-
-    def __init__(self, archive: zipfile.ZipFile, limits: ZipLimits) -> None:
-        infos = archive.infolist()
-        if len(infos) > limits.max_entries:
-            raise EpubError(f"ZipTooManyEntries: {len(infos)} entries, "
-                            f"limit {limits.max_entries}")
-        declared = sum(info.file_size for info in infos)
-        if declared > limits.max_expanded_bytes:
-            raise EpubError(f"ZipTooLarge: {declared} bytes expanded, "
-                            f"limit {limits.max_expanded_bytes}")
-        self.archive = archive
-        self.names = {info.filename for info in infos}
-        self.remaining = limits.max_expanded_bytes
-
-    def read(self, name: str) -> bytes:
-        chunks: list[bytes] = []
-        with self.archive.open(name) as member:
-            while chunk := member.read(_CHUNK):
-                self.remaining -= len(chunk)
-                if self.remaining < 0:
-                    raise EpubError(f"ZipTooLarge: expanding {name} passes the size limit")
-                chunks.append(chunk)
-        return b"".join(chunks)
 
 
 def _parse_xml(data: bytes, name: str) -> ElementTree.Element:
@@ -85,14 +55,14 @@ def _children(element: ElementTree.Element, name: str) -> list[ElementTree.Eleme
     return [child for child in element.iter() if _local(child.tag) == name]
 
 
-def read_epub(data: bytes, limits: ZipLimits = ZipLimits()) -> EpubBook:
+def read_epub(data: bytes, limits: ZipLimits = DEFAULT_LIMITS) -> EpubBook:
     """Read an EPUB held in memory; raises `EpubError` (or zipfile errors) when it cannot."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
         raise EpubError(f"BadZip: {error}") from None
     with archive:
-        zip_reader = _BudgetedZip(archive, limits)
+        zip_reader = BudgetedZip(archive, limits, EpubError)
         _refuse_drm(zip_reader)
         opf_path = _package_path(zip_reader)
         package = _parse_xml(_member(zip_reader, opf_path), opf_path)
@@ -122,13 +92,13 @@ def read_epub(data: bytes, limits: ZipLimits = ZipLimits()) -> EpubBook:
     return EpubBook(text=text, headings=headings_from_marked(text, marked), meta=meta)
 
 
-def _member(zip_reader: _BudgetedZip, name: str) -> bytes:
+def _member(zip_reader: BudgetedZip, name: str) -> bytes:
     if name not in zip_reader.names:
         raise EpubError(f"MissingEntry: {name} is not in the archive")
     return zip_reader.read(name)
 
 
-def _refuse_drm(zip_reader: _BudgetedZip) -> None:
+def _refuse_drm(zip_reader: BudgetedZip) -> None:
     """Font obfuscation also uses encryption.xml; only encrypted text is refused."""
     name = "META-INF/encryption.xml"
     if name not in zip_reader.names:
@@ -140,7 +110,7 @@ def _refuse_drm(zip_reader: _BudgetedZip) -> None:
             raise EpubError(f"EncryptedEpub: {uri} is encrypted (DRM)")
 
 
-def _package_path(zip_reader: _BudgetedZip) -> str:
+def _package_path(zip_reader: BudgetedZip) -> str:
     name = "META-INF/container.xml"
     container = _parse_xml(_member(zip_reader, name), name)
     for rootfile in _children(container, "rootfile"):

@@ -16,12 +16,15 @@ _PG = r"PROJECT\s+GUTENBERG(?:'S|’S)?"
 _START_MARKERS = (
     re.compile(rf"^\**\s*START\s+OF\s+(?:THE|THIS)\s+(?:COPYRIGHTED\s+)?{_PG}\s+E-?(?:BOOK|TEXT)"
                r"(?P<title>.*?)\**$", re.I),
-    re.compile(r"^\*+\s*END\s*\*+\s*THE\s+SMALL\s+PRINT", re.I),
+    re.compile(r"^\*+\s*END[\s*]*THE\s+SMALL\s+PRINT", re.I),  # also "*END THE SMALL PRINT"
+    # World Library's Shakespeare (1990s): the small print opens and closes with this line.
+    re.compile(r"^\*+\s*SMALL\s+PRINT!\s+FOR\s+(?:_+\s+)?COMPLETE\s+SHAKESPEARE\s*\*+$", re.I),
 )
 _END_MARKERS = (
     re.compile(rf"^\**\s*END\s+OF\s+(?:THE|THIS)\s+(?:COPYRIGHTED\s+)?{_PG}\s+E-?(?:BOOK|TEXT)",
                re.I),
     re.compile(rf"^End\s+of\s+(?:the\s+|this\s+)?{_PG}", re.I),
+    re.compile(r"^End\s+of\s+(?:the\s+|this\s+)E-?text\s+of\b", re.I),
     re.compile(r"^\**\s*START:\s*FULL\s+LICEN[SC]E", re.I),
     re.compile(rf"^THE\s+FULL\s+{_PG}\s+LICEN[SC]E", re.I),
 )
@@ -36,10 +39,22 @@ _EBOOK_NUMBER = re.compile(r"\[\s*E-?(?:Book|text)\s*#\s*(\d+)\s*\]", re.I)
 _FIRST_LINE = re.compile(
     rf"{_PG}\s+E-?(?:Book|text)\s+of\s+(?P<title>.+?)(?:,\s+by\s+(?P<author>.+?))?\**$", re.I)
 _PRODUCTION_NOTE = re.compile(
-    r"^(?:Produced\s+by|E-?text\s+prepared\s+by|This\s+e-?(?:text|book)\s+was\s+"
-    r"(?:produced|prepared|created)|Transcribed\s+(?:from|by)|Prepared\s+by|Updated\s+editions\s+"
-    r"will\s+replace|Note:\s+Project\s+Gutenberg\s+also\s+has)", re.I)
-_TRANSCRIBER = re.compile(r"^\[?\s*Transcriber'?s?’?s?\s+Notes?\b", re.I)
+    r"^(?:Produced\s+by|E-?text\s+prepared\s+by|This\s+(?:Project\s+Gutenberg\s+)?e-?(?:text|book)"
+    r"\s+was\s+(?:produced|prepared|created)|Transcribed\s+(?:from|by)|Prepared\s+by|"
+    r"Updated\s+editions\s+will\s+replace|Note:\s+Project\s+Gutenberg\s+also\s+has|"
+    r"THIS\s+EBOOK\s+WAS\s+ONE\s+OF\s+PROJECT\s+GUTENBERG|\[Portions\s+of\s+this\s+header|"
+    r"\[Project\s+Gutenberg\s+is\s+a\s+TradeMark|Project\s+Gutenberg(?:'s)?\s+E-?text\s+of\b|"
+    r"\[\"Small\s+Print\"\s+V\.)",
+    re.I)
+# A license notice repeated inside the body of World Library's Shakespeare files.
+_INLINE_NOTICE = re.compile(r"<<THIS ELECTRONIC VERSION OF THE COMPLETE WORKS.*?>>[ \t]*\n?",
+                            re.S)
+# "Transcriber's Note", also boxed ("| ...", "● ...") or qualified ("Original Transcriber's
+# Notes:", "Additional ...", "Etext ...").
+_TRANSCRIBER = re.compile(
+    r"^[\[|●•*\s]*(?:(?:Original|Additional|Further|Extended|E-?text|Editor'?s?\s+and)\s+)?"
+    r"(?:Transcribers?|Project\s+Gutenberg\s+Editor|Executive\s+Director)['’]?s?\s+Notes?\b",
+    re.I)
 
 
 @dataclass
@@ -147,11 +162,14 @@ def _with_continuations(value: str, following: list[str]) -> str:
 def drop_production_notes(body: str, front_chars: int = 4000) -> tuple[str, int]:
     """Remove "Produced by" credits and transcriber's notes, which are not the book.
 
-    Credits are dropped as whole paragraphs near the start. A transcriber's note is a
+    Credits are dropped as whole paragraphs near the start, the license notices that old
+    files repeat inside the text wherever they are. A transcriber's note is a
     bracketed block (dropped up to its closing bracket) or a heading: in the back half of
     the book everything from it on is notes; in the front, it runs to the next wide gap.
     Returns the text and how many characters were dropped.
     """
+    original = body
+    body = _INLINE_NOTICE.sub("", body)
     paragraphs = _paragraphs(body)
     starts = [start for start, _ in paragraphs]
     removed: list[tuple[int, int]] = []
@@ -162,11 +180,12 @@ def drop_production_notes(body: str, front_chars: int = 4000) -> tuple[str, int]
     for start, end in paragraphs:
         if removed and start < removed[-1][1]:
             continue
-        first_line = body[start:end].lstrip().split("\n", 1)[0]
+        first_line = next((line.strip() for line in body[start:end].split("\n")
+                           if re.search(r"\w", line)), "")  # past a rule of asterisks
         if start < front_chars and _PRODUCTION_NOTE.match(first_line):
             removed.append((start, next_start(end)))
         elif _TRANSCRIBER.match(first_line):
-            if first_line.startswith("["):
+            if first_line.lstrip().startswith("["):
                 close = body.find("]", start)
                 removed.append((start, next_start(close + 1 if close != -1 else end)))
             elif start > len(body) / 2:
@@ -177,7 +196,7 @@ def drop_production_notes(body: str, front_chars: int = 4000) -> tuple[str, int]
                 stop = gap if gap != -1 and gap - start < 6000 else end
                 removed.append((start, next_start(stop)))
     if not removed:
-        return body, 0
+        return body, len(original) - len(body)
     pieces: list[str] = []
     position = 0
     for start, stop in removed:
@@ -185,7 +204,7 @@ def drop_production_notes(body: str, front_chars: int = 4000) -> tuple[str, int]
         position = stop
     pieces.append(body[position:])
     cleaned = "".join(pieces)
-    return cleaned, len(body) - len(cleaned)
+    return cleaned, len(original) - len(cleaned)
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""Raw inputs of the book kind: capped (decompressed) file bytes and record streams.
+"""Record streams of the book kind (whole files are read by `sources.content`).
 
 Record streams (JSONL, Parquet, Arrow files of a saved `datasets` dataset, a hub id) yield
 `(record key, record)` pairs; a line that is not JSON yields the error in place of the
@@ -7,98 +7,15 @@ record, so the caller can reject that one line and go on.
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from longweave.schemas.fs import open_binary
 from longweave.schemas.recipe_sources import HUB_PREFIX, BookOptions
+from longweave.sources.content import InputError, open_content
 
-_CHUNK = 1 << 20
-
-
-class InputError(ValueError):
-    """A file that cannot be read as a whole; the message starts with the error kind."""
-
-
-
-
-def open_decompressed(path: str) -> BinaryIO:
-    """A binary stream of the file's content, decompressing `.gz` and `.zst` by suffix."""
-    handle = open_binary(path)
-    if path.endswith(".gz"):
-        return gzip.GzipFile(fileobj=handle)  # type: ignore[return-value]
-    if path.endswith((".zst", ".zstd")):
-        return io.BufferedReader(_ZstdReader(handle), _CHUNK)
-    return handle
-
-
-class _ZstdReader(io.RawIOBase):
-    """Zstandard frames in sequence; unlike `stream_reader`, a cut-off frame is an EOFError."""
-
-    def __init__(self, handle: BinaryIO) -> None:
-        import zstandard
-
-        self._zstandard = zstandard
-        self._handle = handle
-        self._decoder = zstandard.ZstdDecompressor().decompressobj()
-        self._pending = b""
-        self._exhausted = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending and not self._exhausted:
-            chunk = self._handle.read(_CHUNK)
-            if not chunk:
-                self._exhausted = True
-                if not self._decoder.eof:
-                    raise EOFError("zstd stream ended before the end of its frame")
-                break
-            if self._decoder.eof:  # a further frame follows the finished one
-                self._decoder = self._zstandard.ZstdDecompressor().decompressobj()
-            self._pending = self._decode(chunk)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-    def _decode(self, chunk: bytes) -> bytes:
-        out = self._decoder.decompress(chunk)
-        while self._decoder.eof and self._decoder.unused_data:
-            rest = self._decoder.unused_data
-            self._decoder = self._zstandard.ZstdDecompressor().decompressobj()
-            out += self._decoder.decompress(rest)
-        return out
-
-    def close(self) -> None:
-        self._handle.close()
-        super().close()
-
-
-def read_capped(path: str, max_bytes: int) -> bytes:
-    """The whole (decompressed) file; a corrupt or over-long file raises `InputError`."""
-    chunks: list[bytes] = []
-    total = 0
-    try:
-        with open_decompressed(path) as stream:
-            while chunk := stream.read(_CHUNK):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise InputError(f"FileTooLarge: {path} expands past {max_bytes} bytes")
-                chunks.append(chunk)
-    except InputError:
-        raise
-    except EOFError as error:
-        raise InputError(f"TruncatedFile: {path} ends early ({error})") from None
-    except (OSError, ValueError) as error:
-        if isinstance(error, FileNotFoundError):
-            raise InputError(f"MissingFile: {path}") from None
-        raise InputError(f"CorruptFile: {path}: {type(error).__name__}: {error}") from None
-    return b"".join(chunks)
+__all__ = ["InputError", "iter_records", "wanted_fields"]
 
 
 def wanted_fields(options: BookOptions) -> list[str]:
@@ -121,7 +38,7 @@ def iter_records(locator: str, options: BookOptions) -> Iterator[tuple[str, Any]
 
 def _jsonl_records(locator: str, options: BookOptions) -> Iterator[tuple[str, Any]]:
     try:
-        with open_decompressed(locator) as stream:
+        with open_content(locator) as stream:
             for number, line in enumerate(stream, start=1):
                 if not line.strip():
                     continue

@@ -16,25 +16,40 @@ from longweave.schemas.recipe_sources import (
 from longweave.sources.base import SourceReader, files_under, safe_read
 from longweave.sources.books.chapters import Heading, chapter_spans, find_headings
 from longweave.sources.books.decode import decode_bytes, normalise_text
-from longweave.sources.books.epub import EpubError, ZipLimits, read_epub
+from longweave.sources.books.epub import EpubError, read_epub
 from longweave.sources.books.gutenberg import (
     drop_production_notes,
     looks_like_gutenberg,
     strip_gutenberg,
 )
-from longweave.sources.books.inputs import InputError, iter_records, read_capped
+from longweave.sources.books.inputs import iter_records
 from longweave.sources.books.quality import quality_signals
 from longweave.sources.books.reflow import reflow_paragraphs
+from longweave.sources.content import (
+    Content,
+    InputError,
+    ZipLimits,
+    inner_name,
+    is_epub,
+    not_text_error,
+    open_zip,
+    read_content,
+    sniff,
+)
 
 WHOLE_FILE = "file"
+TEXT_MEMBER_SUFFIXES = (".txt", ".text")  # zip members read as plain-text books
 # Book keys the reader measures itself: a kept record field of the same name goes under
 # meta["fields"] instead of replacing one (title and author come from the record anyway).
 MEASURED_KEYS = frozenset({"path", "record", "format", "encoding", QUALITY, "chapters",
-                           "gutenberg", "notes_dropped_chars"})
+                           "gutenberg", "notes_dropped_chars", "compression"})
 
 
 class BookReader(SourceReader):
-    """Books from `.txt(.gz|.zst)`, `.epub`, JSONL / Parquet / Arrow records, or `hf://<id>`."""
+    """Books from `.txt(.gz|.zst)`, `.epub`, JSONL / Parquet / Arrow records, or `hf://<id>`.
+
+    Plain files are read by content (`sources.content`), whatever their name says.
+    """
 
     kind = "book"
 
@@ -68,18 +83,66 @@ def _rejecting_input_errors(source: str, locator: str, reader: Iterator[Document
 
 def _read_text(source: str, locator: str, options: BookOptions
                ) -> Iterator[Document | Rejected]:
-    decoded = decode_bytes(read_capped(locator, options.max_file_bytes), options.encoding)
-    meta: BookMeta = {"path": locator, "format": "txt", "encoding": decoded.meta()}
-    yield build_book(source, locator, WHOLE_FILE, decoded.text, meta, options)
+    """A plain-text book, by content: compressed is undone, a zip is opened (an EPUB
+    inside a `.txt` name is still an EPUB), anything else that is not text is rejected."""
+    content = read_content(locator, options.max_file_bytes)
+    if content.kind == "zip":
+        yield from _read_zip(source, locator, content, options)
+    elif content.kind != "text":
+        yield Rejected(source, locator, WHOLE_FILE, not_text_error(locator, content, "a book"))
+    else:
+        decoded = decode_bytes(content.data, options.encoding)
+        meta: BookMeta = {"path": locator, "format": "txt", "encoding": decoded.meta(),
+                          **content.meta()}
+        yield build_book(source, locator, WHOLE_FILE, decoded.text, meta, options)
 
 
 def _read_epub(source: str, locator: str, options: BookOptions
                ) -> Iterator[Document | Rejected]:
+    content = read_content(locator, options.max_file_bytes)
+    if content.kind != "zip":
+        yield Rejected(source, locator, WHOLE_FILE, not_text_error(locator, content, "an EPUB"))
+        return
+    yield _epub_book(source, locator, WHOLE_FILE, content.data, options, content.meta())
+
+
+def _epub_book(source: str, locator: str, unit: str, data: bytes, options: BookOptions,
+               extra: BookMeta) -> Document | Rejected:
     limits = ZipLimits(options.epub_max_entries, options.epub_max_expanded_bytes)
-    book = read_epub(read_capped(locator, options.max_file_bytes), limits)
-    meta: BookMeta = {"path": locator, "format": "epub", **book.meta}
-    yield build_book(source, locator, WHOLE_FILE, book.text, meta, options,
-                     headings=book.headings)
+    book = read_epub(data, limits)
+    meta: BookMeta = {"path": locator, "format": "epub", **book.meta, **extra}
+    if unit != WHOLE_FILE:
+        meta["record"] = unit
+    return build_book(source, locator, unit, book.text, meta, options, headings=book.headings)
+
+
+def _read_zip(source: str, locator: str, content: Content, options: BookOptions
+              ) -> Iterator[Document | Rejected]:
+    """A zip that is not named `.epub`: an EPUB by content, else one book per text member
+    (Gutenberg ships `<n>.zip` holding `<n>.txt`); other members are listed in a Rejected."""
+    limits = ZipLimits(options.epub_max_entries, options.epub_max_expanded_bytes)
+    archive = open_zip(content.data, locator, limits)
+    if is_epub(archive):
+        yield _epub_book(source, locator, WHOLE_FILE, content.data, options,
+                         {**content.meta(), "format": "epub"})
+        return
+    skipped: list[str] = []
+    for name in archive.files():
+        member = name.rsplit("/", 1)[-1]
+        data = archive.read(name)
+        kind, evidence = sniff(data)
+        if kind != "text" or not inner_name(member).endswith(TEXT_MEMBER_SUFFIXES):
+            skipped.append(f"{name} ({kind})")
+            continue
+        decoded = decode_bytes(data, options.encoding)
+        meta: BookMeta = {"path": locator, "record": name, "format": "txt",
+                          "encoding": decoded.meta(),
+                          "compression": [*content.layers, "zip"]}
+        yield build_book(source, locator, name, decoded.text, meta, options)
+    if skipped:
+        yield Rejected(source, locator, WHOLE_FILE,
+                       f"NotText: {len(skipped)} zip members are not text books: "
+                       + ", ".join(skipped[:20]))
 
 
 def _read_records(source: str, locator: str, options: BookOptions

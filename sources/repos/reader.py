@@ -21,7 +21,13 @@ from longweave.schemas.document import Document, make_document_id
 from longweave.schemas.ledger import Rejected
 from longweave.schemas.meta import RepoMeta
 from longweave.schemas.recipe_sources import RepoOptions
-from longweave.sources.base import SourceReader, expand_globs, safe_read
+from longweave.sources.base import (
+    SourceReader,
+    expand_globs,
+    inside_root,
+    refusal_locator,
+    safe_read,
+)
 from longweave.sources.repos.graph import build_graph, dependency_order, graph_stats
 from longweave.sources.repos.inputs import (
     ARCHIVE_SUFFIXES,
@@ -75,6 +81,9 @@ def _subdir_repos(path: str, options: RepoOptions) -> list[str]:
     found = []
     for name in sorted(os.listdir(path)):
         full = os.path.join(path, name)
+        if os.path.islink(full) and os.path.isdir(full) and not inside_root(full, path):
+            found.append(refusal_locator(full, os.path.realpath(path)))  # a ledger trace
+            continue
         if not os.path.isdir(full) or os.path.islink(full) or name.startswith((".", "__")):
             continue
         if (options.include and name not in options.include) or name in options.exclude:

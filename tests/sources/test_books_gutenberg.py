@@ -245,3 +245,85 @@ def test_front_transcriber_note_heading_runs_to_the_wide_gap() -> None:
     cleaned, dropped = drop_production_notes(body)
     assert cleaned.startswith("CHAPTER I")
     assert dropped == body.index("CHAPTER I")
+
+
+@pytest.mark.parametrize("opening", [
+    "Original Transcriber's Notes:", "● Transcriber’s Notes:", "| Transcriber's Note",
+    "TRANSCRIBERS' NOTES", "Additional Transcriber's Note:"])
+def test_qualified_and_boxed_transcriber_notes_are_dropped(opening: str) -> None:
+    """The note's first word need not be "Transcriber": "Original ...", bullets, boxes."""
+    body = (f"{opening}\n\nSpelling is as in the original.\n\nHyphenation was made "
+            "consistent.\n\n\n\nCHAPTER I\n\nThe story. " + "More story. " * 100)
+    cleaned, dropped = drop_production_notes(body)
+    assert cleaned.startswith("CHAPTER I"), cleaned[:80]
+    assert dropped == body.index("CHAPTER I")
+
+
+def test_prose_that_mentions_a_transcriber_is_kept() -> None:
+    body = ("CHAPTER I\n\nThe original transcriber's notes were lost in the fire.\n\n"
+            + "More story. " * 100)
+    assert drop_production_notes(body) == (body, 0)
+
+
+WORLD_LIBRARY = """This Etext file is presented by Project Gutenberg, in
+cooperation with World Library, Inc.
+
+***** SMALL PRINT! for COMPLETE SHAKESPEARE *****
+
+The license terms go here and must not be book text.
+
+****   SMALL PRINT! FOR __ COMPLETE SHAKESPEARE ****
+["Small Print" V.12.08.93]
+
+<<THIS ELECTRONIC VERSION OF THE COMPLETE WORKS OF WILLIAM
+SHAKESPEARE IS COPYRIGHT 1990-1993 BY WORLD LIBRARY, INC.>>
+
+ACT I. SCENE I.
+
+Enter the King.
+
+<<THIS ELECTRONIC VERSION OF THE COMPLETE WORKS OF WILLIAM
+SHAKESPEARE IS COPYRIGHT 1990-1993 BY WORLD LIBRARY, INC.>>
+
+ACT II. SCENE I.
+
+Exit the King.
+
+THE END
+
+End of this Etext of The Complete Works of William Shakespeare, THE TINY PLAY
+"""
+
+SPACED_SMALL_PRINT = """The Project Gutenberg Etext of Small Things
+
+*END THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.05/20/01*END*
+[Portions of this header are copyright (C) 2001 by Michael S. Hart
+and may be reprinted only when these Etexts are free of all fees.]
+[Project Gutenberg is a TradeMark and may not be used in any sales
+of Project Gutenberg Etexts without express permission.]
+
+
+
+
+SMALL THINGS
+
+The book begins.
+"""
+
+
+def test_world_library_shakespeare_header_footer_and_inline_notices() -> None:
+    book = strip_gutenberg(WORLD_LIBRARY)
+    assert book.start_marker.startswith("****   SMALL PRINT! FOR __ COMPLETE")
+    assert book.end_marker.startswith("End of this Etext of")
+    body, dropped = drop_production_notes(book.body)
+    assert "WORLD LIBRARY" not in body and "license terms" not in body
+    assert body.strip().startswith("ACT I. SCENE I.")  # the version line is license too
+    assert "ACT I. SCENE I.\n\nEnter the King." in body and body.strip().endswith("THE END")
+    assert dropped == len(book.body) - len(body)
+
+
+def test_small_print_end_without_star_and_bracketed_header_notices() -> None:
+    book = strip_gutenberg(SPACED_SMALL_PRINT)
+    assert book.start_marker is not None and "SMALL PRINT" in book.start_marker
+    body, _ = drop_production_notes(book.body)
+    assert body.strip() == "SMALL THINGS\n\nThe book begins."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from longweave.sources.books.chapters import (
     Heading,
     chapter_spans,
@@ -9,6 +11,7 @@ from longweave.sources.books.chapters import (
     headings_from_marked,
     number_value,
 )
+from longweave.sources.books.contents import contents_entries, title_key
 from longweave.sources.books.quality import quality_signals
 from longweave.sources.books.reflow import reflow_paragraphs
 
@@ -116,3 +119,91 @@ def test_quality_signals_see_ocr_noise() -> None:
     assert bad["repeated_line_fraction"] > 0.5 > good["repeated_line_fraction"]
     assert good["alpha_fraction"] > bad["alpha_fraction"]
     assert quality_signals("")["mean_line_length"] == 0.0
+
+
+def test_all_caps_front_sections_are_their_own_spans() -> None:
+    """Moby-Dick's shape: title page and contents, then ETYMOLOGY. and EXTRACTS. sections
+    with bodies of their own, then the chapters; only the first stays front matter."""
+    contents = ("MOBY-DICK;\n\nor, THE WHALE.\n\nBy Herman Melville\n\n\n\nCONTENTS\n\n"
+                "ETYMOLOGY.\n\nEXTRACTS (Supplied by a Sub-Sub-Librarian).\n\n"
+                "CHAPTER 1. Loomings.\n\nCHAPTER 2. The Carpet-Bag.\n\n"
+                "CHAPTER 3. The Spouter-Inn.\n\n\n\n")
+    text = (contents + "ETYMOLOGY.\n\n(Supplied by a Late Consumptive Usher to a Grammar "
+            "School.)\n\n" + PROSE + "\n\nEXTRACTS. (Supplied by a Sub-Sub-Librarian).\n\n"
+            + PROSE + "\n\n"
+            + _book("CHAPTER 1. Loomings.", "CHAPTER 2. The Carpet-Bag.",
+                    "CHAPTER 3. The Spouter-Inn."))
+    spans = chapter_spans(text, find_headings(text))
+    labels = [s.label.removeprefix("chapter:") for s in spans]
+    assert labels == ["(front matter)", "ETYMOLOGY.",
+                      "EXTRACTS. (Supplied by a Sub-Sub-Librarian).",
+                      "CHAPTER 1. Loomings.", "CHAPTER 2. The Carpet-Bag.",
+                      "CHAPTER 3. The Spouter-Inn."]
+    assert text[spans[0].start:spans[0].end].rstrip().endswith("CHAPTER 3. The Spouter-Inn.")
+    assert spans[1].start == text.index("ETYMOLOGY.\n\n(Supplied")
+
+
+def test_all_caps_lines_inside_chapters_or_without_chapters_are_not_headings() -> None:
+    shout = "STOP THIEF\n\n" + PROSE
+    assert [h.label for h in find_headings(_book("CHAPTER I.") + "\n\n" + shout)] == [
+        "CHAPTER I."]
+    assert find_headings(shout) == []
+
+
+def test_chapter_labels_drop_gutenberg_italic_underscores() -> None:
+    text = _book("CHAPTER I.\n\n_The Storm_", "CHAPTER II. _Calm_ after", "CHAPTER III.")
+    labels = [s.label.removeprefix("chapter:") for s in chapter_spans(text, find_headings(text))]
+    assert labels == ["CHAPTER I. The Storm", "CHAPTER II. Calm after", "CHAPTER III."]
+    assert chapter_spans("x", [Heading(0, 1, "Chapter 4 snake_case_name")])[0].label == (
+        "chapter:Chapter 4 snake_case_name")
+
+
+def test_title_only_chapters_named_by_the_contents_list() -> None:
+    """Baum's shape: a LIST OF CHAPTERS with page numbers, then chapters headed by their
+    title alone; a title line that the list does not name is not a heading."""
+    contents = ("LIST OF CHAPTERS\n\n    THE GREAT ELIXIR            9\n"
+                "    THE TWO FLASKS             11\n    THE GINGERBREAD MAN ...... 27\n\n\n")
+    text = contents + "\n\n".join(f"{title}\n\n{PROSE}" for title in (
+        "The Great Elixir", "The Two Flasks", "A Title Nobody Listed", "The Gingerbread Man"))
+    labels = [h.label for h in find_headings(text)]
+    assert labels == ["The Great Elixir", "The Two Flasks", "The Gingerbread Man"]
+    assert find_headings(text)[0].start == text.index("The Great Elixir")
+
+
+def test_contents_guided_titles_need_most_of_the_list() -> None:
+    contents = "CONTENTS\n\n" + "\n".join(f"Title Number {n}" for n in range(1, 9)) + "\n\n\n"
+    text = contents + f"Title Number 1\n\n{PROSE}"  # one of eight found: the list was misread
+    assert find_headings(text) == []
+
+
+def test_acts_and_scenes_of_a_play() -> None:
+    labels = [h.label for h in find_headings(_book("ACT I", "ACT II", "Act III. Scene 2"))]
+    assert labels == ["ACT I", "ACT II", "Act III. Scene 2"]
+
+
+def test_dash_joined_titles_and_page_markers_above_headings() -> None:
+    text = _book("CHAPTER I--_Introductory Remarks_", "CHAPTER II—THE CURATE.  THE OLD LADY",
+                 "[Pg 27]\nCHAPTER III\n\nSTARTING GAILY")
+    labels = [s.label.removeprefix("chapter:") for s in chapter_spans(text, find_headings(text))]
+    assert labels == ["CHAPTER I--Introductory Remarks", "CHAPTER II—THE CURATE. THE OLD LADY",
+                      "CHAPTER III. STARTING GAILY"]
+
+
+def test_a_title_line_over_a_front_section_is_not_a_section() -> None:
+    """"THE LITTLE OLD SHOE" (the end of a title) over "HOW IT WAS LOST" (a section with
+    prose): only the second is a heading, so no span holds just a title line."""
+    text = ("A MODERN CINDERELLA\n\nOR,\n\nTHE LITTLE OLD SHOE\n\n\nHOW IT WAS LOST\n\n"
+            + PROSE + "\n\n" + _book("CHAPTER I.", "CHAPTER II."))
+    assert [h.label for h in find_headings(text)] == ["HOW IT WAS LOST", "CHAPTER I.",
+                                                       "CHAPTER II."]
+
+
+def test_contents_list_ends_at_a_wide_gap_or_prose() -> None:
+    text = ("CONTENTS\n\n  A MODERN CINDERELLA\n  DEBBY'S DEBUT\n  NELLY'S HOSPITAL\n\n\n\n\n"
+            "SOMETHING ELSE\n\n" + PROSE)
+    paragraphs = [(m.start(), m.end()) for m in
+                  re.finditer(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*", text)]
+    after, keys = contents_entries(text, paragraphs)
+    assert keys == ["A MODERN CINDERELLA", "DEBBY S DEBUT", "NELLY S HOSPITAL"]
+    assert text[paragraphs[after][0]:].startswith("SOMETHING ELSE")
+    assert title_key("  IV. The Silver Pig ...... 159") == "THE SILVER PIG"
