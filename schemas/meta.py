@@ -111,8 +111,10 @@ class GraphStats(TypedDict, total=False):
 
     files: int  # nodes
     edges: int  # resolved imports between files
+    conditional_edges: int  # edges only some builds have (`#if X` include, Go build tag)
     external_imports: int  # imports that resolve outside the repository
-    resolved_share: float  # edges / (edges + external): how much the resolver understood
+    unresolved_imports: int  # imports naming the repository but no file of the checkout
+    resolved_share: float  # edges / (edges + external + unresolved): what the resolver understood
     cycles: int  # strongly connected components of more than one file
     files_in_cycles: int  # files inside those cycles
     largest_cycle: int  # files in the largest cycle
@@ -133,6 +135,10 @@ class RepoMeta(CollectedMeta, total=False):
     # by index, not offset, so text edits inside files (redaction) leave them true
     dependency_edges_truncated: bool  # more edges exist than options.max_distances_listed
     external_imports: dict[str, int]  # imported names from outside, with counts
+    unresolved_imports: dict[str, str]  # "<importer> -> <spec>": why no file of the checkout
+    # matched an import that looks like the repository's own (a missed dependency, listed)
+    conditional_edges: dict[str, str]  # "<importer> -> <imported>": the build condition
+    # (`#if`/`#ifdef` around a C include, a Go file's build constraint) the edge needs
     skipped: dict[str, str]  # skipped path -> reason (capped at options.max_skipped_listed)
     skipped_counts: dict[str, int]  # skipped files per reason (never capped)
     skipped_truncated: bool  # `skipped` lists fewer paths than were skipped

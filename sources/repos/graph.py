@@ -78,13 +78,19 @@ def graph_stats(graph: nx.DiGraph, imports: Mapping[str, FileImports]) -> GraphS
     """
     cycles = [c for c in nx.strongly_connected_components(graph) if len(c) > 1]
     external = sum(len(found.external) for found in imports.values())
+    unresolved = sum(len(found.unresolved) for found in imports.values())
+    conditional = sum(1 for source, found in imports.items() for target in found.conditional
+                      if graph.has_edge(source, target))
     edges = graph.number_of_edges()
     condensed = nx.condensation(graph)
+    named = edges + external + unresolved
     return {
         "files": graph.number_of_nodes(),
         "edges": edges,
+        "conditional_edges": conditional,
         "external_imports": external,
-        "resolved_share": round(edges / (edges + external), 4) if edges + external else 0.0,
+        "unresolved_imports": unresolved,
+        "resolved_share": round(edges / named, 4) if named else 0.0,
         "cycles": len(cycles),
         "files_in_cycles": sum(len(c) for c in cycles),
         "largest_cycle": max((len(c) for c in cycles), default=0),

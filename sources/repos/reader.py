@@ -159,6 +159,12 @@ def build_document(source: str, locator: str, name: str, entries: Iterable[Entry
     rendered = render(name, components, texts, options.repo_header, options.file_header)
     distances = dependency_edges(graph, rendered, order, options.max_distances_listed)
     external = Counter(spec for found in imports.values() for spec in found.external)
+    cap = options.max_skipped_listed
+    unresolved = {f"{path} -> {spec}": reason for path in sorted(imports)
+                  for spec, reason in sorted(imports[path].unresolved.items())}
+    conditional = {f"{path} -> {target}": condition for path in sorted(imports)
+                   for target, condition in sorted(imports[path].conditional.items())
+                   if graph.has_edge(path, target)}
     skipped = dict(sorted(selector.skipped.items())[: options.max_skipped_listed])
     meta: RepoMeta = {
         "repo": name, "path": locator, "input": input_kind, "files": len(order),
@@ -168,7 +174,9 @@ def build_document(source: str, locator: str, name: str, entries: Iterable[Entry
         "components": rendered.components,
         "dependency_edges": distances["edges"],
         "dependency_edges_truncated": distances["edges_truncated"],
-        "external_imports": dict(sorted(external.items())[: options.max_skipped_listed]),
+        "external_imports": dict(sorted(external.items())[:cap]),
+        "unresolved_imports": dict(list(unresolved.items())[:cap]),
+        "conditional_edges": dict(list(conditional.items())[:cap]),
         "skipped": skipped,
         "skipped_counts": dict(sorted(selector.counts.items())),
         "skipped_truncated": len(selector.skipped) > len(skipped),

@@ -18,11 +18,26 @@ RESOLVERS: tuple[type[Resolver], ...] = (
     PythonResolver, JsResolver, CResolver, GoResolver, RustResolver, JavaResolver)
 
 
+# File label per suffix, independent of which resolver reads the file: one JS/TS resolver
+# reads both, one include resolver reads C and C++, but meta `languages` (files per
+# language) must say what each file is written in. Longest suffix first (`.d.ts`).
+LANGUAGE_SUFFIXES: dict[str, str] = {
+    ".py": "python", ".pyi": "python",
+    ".js": "javascript", ".jsx": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+    ".ts": "typescript", ".tsx": "typescript", ".mts": "typescript", ".cts": "typescript",
+    ".c": "c", ".h": "c",
+    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hh": "cpp", ".hpp": "cpp", ".hxx": "cpp",
+    ".inl": "cpp", ".ipp": "cpp", ".tcc": "cpp", ".inc": "c",
+    ".go": "go", ".rs": "rust", ".java": "java", ".kt": "kotlin", ".scala": "scala",
+    ".rb": "ruby", ".php": "php", ".cs": "csharp", ".swift": "swift", ".m": "objective-c",
+    ".sh": "shell", ".lua": "lua", ".sql": "sql",
+}
+
+
 def language_of(path: str) -> str | None:
-    for resolver in RESOLVERS:
-        if path.endswith(resolver.suffixes):
-            return resolver.language
-    return None
+    """The language a file is written in, by suffix (None: not a known code suffix)."""
+    _, dot, suffix = path.rpartition(".")
+    return LANGUAGE_SUFFIXES.get(f".{suffix}") if dot else None
 
 
 def resolve_repository(index: RepoIndex, repo: str

@@ -38,16 +38,25 @@ class RepoIndex:
 
 @dataclass
 class FileImports:
-    """Resolved targets (repo paths) and unresolved import specifiers of one file."""
+    """Resolved targets (repo paths), specifiers from outside the repository (external),
+    specifiers that name the repository but no file in it (unresolved, with the reason),
+    and targets reached only under a build condition (`#if X`, a Go build tag)."""
 
     targets: set[str] = field(default_factory=set)
     external: set[str] = field(default_factory=set)
+    unresolved: dict[str, str] = field(default_factory=dict)
+    conditional: dict[str, str] = field(default_factory=dict)  # target -> condition
 
     def add(self, target: str | None, spec: str, own_path: str) -> None:
         if target is None:
             self.external.add(spec)
         elif target != own_path:
             self.targets.add(target)
+
+    def miss(self, spec: str, reason: str) -> None:
+        """An import that looks like the repository's own (relative, under its module or
+        package name, an alias into it) but names no file of the checkout."""
+        self.unresolved.setdefault(spec, reason)
 
 
 class Resolver(ABC):

@@ -3,9 +3,10 @@
 `#include "x"` looks in the including file's folder first, then the include folders;
 `#include <x>` only in the include folders. Include folders are the recipe's
 `include_dirs`, every folder named `include`, and the repository root. Includes of `.c`
-or `.inc` files count like headers. Directives are read with tree-sitter; when the parse has
-errors (macros confuse any grammar), the line-based directive scan the preprocessor itself
-uses fills in what the tree lost.
+or `.inc` files count like headers. Directives are read line by line as the preprocessor
+reads them (no grammar: macros confuse any parser), with `#if` groups tracked: a branch no
+build takes (`#if 0`) gives no edge, a conditional one gives an edge marked with its
+condition (meta `conditional_edges`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,6 @@ import posixpath
 import re
 
 from longweave.sources.repos.resolve_base import FileImports, RepoIndex, Resolver, join_norm
-from longweave.sources.repos.treesitter import parse, string_value, walk
-
-C_SUFFIXES = (".c", ".h")
-_INCLUDE_LINE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"\n]+)[>"]', re.M)
 
 
 class CResolver(Resolver):
@@ -37,8 +34,11 @@ class CResolver(Resolver):
     def imports(self, path: str) -> FileImports:
         found = FileImports()
         folder = posixpath.dirname(path)
-        for quoted, spec in include_directives(path, self.index.files[path]):
-            found.add(self._resolve(folder, spec, quoted), spec, path)
+        for quoted, spec, condition in include_directives(path, self.index.files[path]):
+            target = self._resolve(folder, spec, quoted)
+            found.add(target, spec, path)
+            if target is not None and condition is not None:
+                found.conditional.setdefault(target, condition)
         return found
 
     def _resolve(self, folder: str, spec: str, quoted: bool) -> str | None:
@@ -57,16 +57,92 @@ class CResolver(Resolver):
         return None
 
 
-def include_directives(path: str, text: str) -> list[tuple[bool, str]]:
-    """(is_quoted, spec) of each `#include`, in order, without duplicates."""
-    language = "c" if path.endswith(C_SUFFIXES) else "cpp"
-    root = parse(language, text)
-    found: list[tuple[bool, str]] = []
-    for node in walk(root, frozenset({"preproc_include"})):
-        target = node.child_by_field_name("path")
-        if target is None or target.type not in ("string_literal", "system_lib_string"):
+def include_directives(path: str, text: str) -> list[tuple[bool, str, str | None]]:
+    """(is_quoted, spec, condition) of each `#include` a build can reach, in order, without
+    duplicates. Read like the preprocessor reads them: comments removed, then one directive
+    per line. Includes in a branch no build takes (`#if 0`, the `#else` of `#if 1`) are
+    left out; others under `#if`/`#ifdef` carry the condition (None: every build). An
+    include guard (`#ifndef X` then `#define X`) is not a condition."""
+    lines = _COMMENT_OR_STRING.sub(_blank_comment, text.replace("\\\n", " ")).split("\n")
+    frames: list[_Frame] = []
+    found: dict[tuple[bool, str], str | None] = {}
+    for number, line in enumerate(lines):
+        match = _DIRECTIVE.match(line)
+        if not match:
             continue
-        found.append((target.type == "string_literal", string_value(target)))
-    if root.has_error:
-        found.extend((m.group(1) == '"', m.group(2)) for m in _INCLUDE_LINE.finditer(text))
-    return list(dict.fromkeys(found))
+        keyword, rest = match.group(1), match.group(2).strip()
+        if keyword in ("if", "ifdef", "ifndef"):
+            condition = {"ifdef": f"defined({rest})", "ifndef": f"!defined({rest})"}.get(
+                keyword, rest)
+            guard = keyword == "ifndef" and _defines_next(lines, number + 1, rest)
+            frames.append(_Frame(None if guard else condition, _constant(rest)
+                                 if keyword == "if" else None))
+        elif keyword == "elif" and frames:
+            frames[-1].branch(rest, _constant(rest))
+        elif keyword == "else" and frames:
+            frames[-1].branch(None, None)
+        elif keyword == "endif" and frames:
+            frames.pop()
+        elif keyword == "include" and not any(f.dead for f in frames):
+            target = _INCLUDE_TARGET.match(rest)
+            if target:
+                key = (target.group(1) == '"', target.group(2).strip())
+                conditions = [f.condition for f in frames if f.condition]
+                condition = " && ".join(conditions) or None
+                # The same include on an unconditional line wins.
+                if key not in found or condition is None:
+                    found[key] = condition
+    return [(quoted, spec, condition) for (quoted, spec), condition in found.items()]
+
+
+class _Frame:
+    """One open `#if` group: the condition of its current branch, and whether no build can
+    take that branch (a constant 0, or every earlier branch was a constant 1)."""
+
+    def __init__(self, condition: str | None, constant: bool | None) -> None:
+        condition = None if constant is not None else condition
+        self.conditions = [condition] if condition else []
+        self.condition = condition
+        self.dead = constant is False
+        self.taken = constant is True
+
+    def branch(self, condition: str | None, constant: bool | None) -> None:
+        condition = None if constant is not None else condition
+        earlier = " || ".join(self.conditions)
+        negated = f"!({earlier})" if earlier else None
+        self.condition = " && ".join(c for c in (negated, condition) if c) or None
+        if condition:
+            self.conditions.append(condition)
+        self.dead = self.taken or constant is False
+        self.taken = self.taken or constant is True
+
+
+def _constant(expression: str) -> bool | None:
+    """`0` / `1` (as written, optionally in parentheses) -> False / True; else None."""
+    value = expression.strip().strip("()").strip()
+    return {"0": False, "1": True, "false": False, "true": True}.get(value)
+
+
+def _defines_next(lines: list[str], start: int, name: str) -> bool:
+    """Is the next directive `#define name`? (the include-guard idiom)"""
+    for line in lines[start:start + 20]:
+        match = _DIRECTIVE.match(line)
+        if match:
+            return match.group(1) == "define" and match.group(2).split("(")[0].split() == [name]
+        if line.strip():
+            return False
+    return False
+
+
+def _blank_comment(match: re.Match[str]) -> str:
+    """Comments become blanks (keeping their newlines, so line numbers stay); strings stay."""
+    text = match.group(0)
+    if text.startswith(("/*", "//")):
+        return "".join("\n" if char == "\n" else " " for char in text)
+    return text
+
+
+_COMMENT_OR_STRING = re.compile(
+    r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(\w+)(.*)$")
+_INCLUDE_TARGET = re.compile(r'([<"])([^>"\n]+)[>"]')

@@ -2,9 +2,11 @@
 
 Module names come from the package chain (folders holding `__init__.py`), so `src/pkg/a.py`
 is `pkg.a` and a repository whose root is itself a package (a stdlib folder such as
-`email/`) is named after the repository. `import a.b.c` and `from a.b import c` point at the
-deepest module that exists in the repository (the submodule `a.b.c` when it is a file, else
-the package `a.b`), which is how import-graph tools such as grimp count them.
+`email/`) is named after the repository. `import a.b.c` points at module `a.b.c`;
+`from a.b import c` at the submodule `a.b.c` when it is a file, else at `a.b` (`c` is an
+attribute), which is how import-graph tools such as grimp count them. A module missing
+from the checkout under one of its packages is unresolved (meta), never an edge to the
+package's `__init__.py`.
 """
 
 from __future__ import annotations
@@ -72,21 +74,26 @@ class PythonResolver(Resolver):
             if level:
                 self._relative(path, level, module, names, found)
             elif names is None:
-                found.add(self._deepest(module), module, path)
+                self._absolute(path, module, found)
             else:
                 for name in names:
                     full = f"{module}.{name}" if name != "*" else module
-                    found.add(self._deepest(full) if full in self.modules
-                              else self._deepest(module), module, path)
+                    self._absolute(path, full if full in self.modules else module, found)
         return found
 
-    def _deepest(self, dotted: str) -> str | None:
-        parts = dotted.split(".")
-        for end in range(len(parts), 0, -1):
-            hit = self.modules.get(".".join(parts[:end]))
-            if hit:
-                return hit
-        return None
+    def _absolute(self, path: str, dotted: str, found: FileImports) -> None:
+        """`dotted` must be a module of the checkout (an import names modules, never an
+        attribute); a missing module under a package of the checkout is unresolved, not an
+        edge to the package's `__init__.py`."""
+        hit = self.modules.get(dotted)
+        if hit:
+            found.add(hit, dotted, path)
+            return
+        top = dotted.split(".", 1)[0]
+        if top in self.modules and "." in dotted:
+            found.miss(dotted, f"module not in checkout (package {top} is)")
+        else:
+            found.add(None, dotted, path)
 
     def _relative(self, path: str, level: int, module: str, names: list[str] | None,
                   found: FileImports) -> None:
@@ -103,7 +110,10 @@ class PythonResolver(Resolver):
             if name != "*":
                 target = self._module_file([*base, name])
             target = target or self._module_file(base)
-            found.add(target, spec, path)
+            if target is None:
+                found.miss(spec, "module not in checkout (relative import)")
+            else:
+                found.add(target, spec, path)
 
     def _module_file(self, parts: list[str]) -> str | None:
         stem = "/".join(parts)
