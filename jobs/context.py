@@ -96,7 +96,8 @@ def commit_stage(ctx: RunContext, stage: str, body: Callable[[str], Ledger | Non
     if progress:
         shutil.rmtree(progress, ignore_errors=True)  # counts of an earlier try of this stage
     try:
-        with stage_progress(stage, progress, ctx.expected_inputs(stage)), capture_stderr(log):
+        with stage_progress(stage, progress, ctx.expected_inputs(stage),
+                            ctx.recipe.runner.stall_seconds), capture_stderr(log):
             ledger = body(tmp)
     except Exception:
         if log and os.path.exists(log):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -118,32 +119,101 @@ def capture_stderr(log_path: str | None) -> Iterator[None]:
         _console = previous_console
 
 
+ESCALATE_SECONDS = 10.0  # after a stall's SIGINT, how long before the workers are killed
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Beam's worker subprocesses), from /proc."""
+    found, queue = [], [pid]
+    while queue:
+        parent = queue.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children", encoding="ascii") as handle:
+                    children = [int(c) for c in handle.read().split()]
+            except OSError:
+                continue
+            found += children
+            queue += children
+    return found
+
+
+def _interrupt_job(done: threading.Event) -> None:
+    """Stop a stalled job: SIGINT to this process (the main thread waits on the job). A
+    runner whose shutdown then waits on a dead worker's stream is unblocked by killing the
+    worker subprocesses, and interrupted again."""
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(3):
+        if done.wait(ESCALATE_SECONDS):
+            return
+        for child in descendants(os.getpid()):
+            try:
+                os.kill(child, signal.SIGKILL)
+            except OSError:
+                pass
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+class StageStalled(RuntimeError):
+    """A stage's job finished no element for `runner.stall_seconds`: a hung worker, most
+    often. Not a recipe error, so `--retries` runs the stage again."""
+
+
 @contextmanager
-def stage_progress(stage: str, folder: str | None = None, expected: int | None = None
-                   ) -> Iterator[None]:
+def stage_progress(stage: str, folder: str | None = None, expected: int | None = None,
+                   stall_seconds: float = 0.0) -> Iterator[None]:
     """Announce a stage, show its progress while it runs (see the module docstring), and
-    leave the terminal clean for its result line."""
-    from longweave.pipeline.transforms.progress import read_progress
+    leave the terminal clean for its result line.
+
+    With a progress `folder` and `stall_seconds` > 0, a job whose workers finish no element
+    for that long is interrupted (SIGINT to this process, whose main thread waits on the
+    job) and the stage fails with `StageStalled`, naming the last progress seen.
+    """
+    from longweave.pipeline.transforms.progress import Progress, read_progress
 
     start = time.monotonic()
     done = threading.Event()
     live = _stream().isatty()
+    stalled: list[str] = []
 
     def beat() -> None:
-        while not done.wait(LIVE_SECONDS if live else PLAIN_SECONDS):
-            elements, amount, unit = read_progress(folder) if folder else (0, 0, "")
-            line = progress_line(stage, time.monotonic() - start, elements, amount, unit,
-                                 expected)
+        seen, moved = Progress(), time.monotonic()
+        tick = LIVE_SECONDS if live else PLAIN_SECONDS
+        if stall_seconds:
+            tick = min(tick, max(0.05, stall_seconds / 4))
+        last_line = start
+        while not done.wait(tick):
+            now = time.monotonic()
+            progress = read_progress(folder) if folder else Progress()
+            line = progress_line(stage, now - start, progress.elements, progress.amount,
+                                 progress.unit, expected)
+            if progress.activity != seen.activity:
+                seen, moved = progress, now
+            elif folder and stall_seconds and now - moved > stall_seconds:
+                stalled.append(f"[{stage}] no element finished for {now - moved:.0f}s "
+                               f"(runner.stall_seconds {stall_seconds:g}); last progress: "
+                               + line.removeprefix(f"[{stage}] "))
+                _interrupt_job(done)
+                return
             if live:
                 _draw(line)
-            else:
+            elif now - last_line >= PLAIN_SECONDS:
                 say(line)
+                last_line = now
 
     say(f"[{stage}] started")
     thread = threading.Thread(target=beat, daemon=True)
     thread.start()
     try:
         yield
+    except BaseException:  # Beam may wrap the interrupt as a RuntimeError of the step
+        if stalled:
+            raise StageStalled(stalled[0]) from None
+        raise
     finally:
         done.set()
         thread.join()

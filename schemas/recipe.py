@@ -73,6 +73,10 @@ class RunnerConfig(BaseModel):
         "multi_processing")
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="further Beam pipeline options, by name")
+    stall_seconds: float = Field(
+        default=600.0, ge=0, description="fail a stage whose workers finish no element for "
+                                         "this long (a hung worker), so --retries can act; "
+                                         "0: never (DirectRunner only: the driver watches)")
 
 
 class Recipe(BaseModel):

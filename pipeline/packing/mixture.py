@@ -182,12 +182,42 @@ def plan_mixture(recipe: Recipe, segment_ids: list[str], sources: list[str],
         copies = np.asarray([plan.copies(*item) for item in zip(
             segment_ids, sources, buckets, tokens, strict=True)], dtype=np.int64)
         planned_by_bucket = _sum_by_bucket(buckets, tokens_arr * copies)
+        if _rescue_empty_buckets(plan, recipe.buckets, planned_by_bucket, segment_ids,
+                                 sources, buckets, tokens):
+            copies = np.asarray([plan.copies(*item) for item in zip(
+                segment_ids, sources, buckets, tokens, strict=True)], dtype=np.int64)
+            planned_by_bucket = _sum_by_bucket(buckets, tokens_arr * copies)
     rows_per_group = recipe.output.pack_group_rows
     for bucket in recipe.buckets:
         planned = plan.bucket_tokens[bucket] = planned_by_bucket.get(bucket, 0)
         plan.groups[bucket] = max(1, math.ceil(planned / (bucket * rows_per_group)))
         plan.shards[bucket] = max(1, math.ceil(planned / recipe.output.shard_tokens))
     return plan
+
+
+def _rescue_empty_buckets(plan: MixturePlan, recipe_buckets: list[int],
+                          planned: dict[int, int], segment_ids: list[str], sources: list[str],
+                          buckets: list[int], tokens: list[int]) -> bool:
+    """A bucket that holds segments of a mixture entry, none of them drawn, gets the one of
+    lowest hash rank: `bucket_policy: spread` sent them there so that bucket has rows, and
+    one segment costs its entry's share less than a row of its length. True if any was
+    added (to its entry's fill list)."""
+    added = False
+    for bucket in recipe_buckets:
+        if planned.get(bucket):
+            continue
+        drawn = [(seeded_unit(plan.seed, s), s, src, n) for s, src, b, n in zip(
+            segment_ids, sources, buckets, tokens, strict=True)
+            if b == bucket and plan.drop_reason(s, src, b, n) == "sampled-out"]
+        if not drawn:
+            continue
+        _, segment_id, source, length = min(drawn)
+        key = plan.entry_key(source, bucket)
+        entry = plan.entries[key]
+        entry.fill = entry.fill | {segment_id}
+        entry.planned += length
+        added = True
+    return added
 
 
 def _sum_by_bucket(buckets: list[int], tokens: np.ndarray) -> dict[int, int]:

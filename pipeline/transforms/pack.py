@@ -27,7 +27,7 @@ from longweave.pipeline.packing.rowplan import RowPiece, RowPlan
 from longweave.pipeline.packing.segments import Segment
 from longweave.pipeline.packing.shards import write_shard
 from longweave.pipeline.transforms.docio import WriteRows
-from longweave.pipeline.transforms.progress import row_tokens, track
+from longweave.pipeline.transforms.progress import OUTPUT, row_tokens, track
 from longweave.pipeline.transforms.stage import DROPS, write_ledger_inputs
 from longweave.schemas import fs, layout
 from longweave.schemas.ledger import Drop
@@ -186,6 +186,7 @@ def pack_stage(pipeline: beam.Pipeline, segments_dir: str, plan: MixturePlan, ro
               | "Assemble" >> beam.MapTuple(
                   lambda shard, spills: assemble_shard(tuple(shard), list(spills), work,
                                                        output, pad_id, tmp)))
+    shards = track(shards, "ProgressOut", "", role=OUTPUT)
     (shards | "AllShards" >> beam.combiners.ToList()
      | "WriteShardList" >> beam.Map(write_json_list, fs.join(work, SHARD_LIST)))
     (routed[PACKED_TOKENS] | "SumPacked" >> beam.CombinePerKey(sum)

@@ -3,7 +3,8 @@
 A stage's job passes its input through `track`, a pass-through step that counts elements
 and a measure (characters, tokens) and rewrites one small JSON file per worker process
 about once a second. The driver sums the files while the job runs (`read_progress`) for
-the terminal line and for noticing a job that stopped moving. Only runners whose workers
+the terminal line and for noticing a job that stopped moving (later steps add `OUTPUT`
+taps that only show the job still moves). Only runners whose workers
 share the driver's disk (the DirectRunner) get a folder; elsewhere `track` adds no step.
 """
 
@@ -15,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import apache_beam as beam
@@ -44,12 +46,17 @@ def row_tokens(row: dict) -> int:
     return int(row.get("tokens") or 0)
 
 
+INPUT, OUTPUT = "in", "out"  # what the terminal line counts / what only shows life
+
+
 class _Tap(beam.DoFn):
-    def __init__(self, folder: str, unit: str, measure: Callable[[Any], int] | None) -> None:
-        self.folder, self.unit, self.measure = folder, unit, measure
+    def __init__(self, folder: str, unit: str, measure: Callable[[Any], int] | None,
+                 role: str) -> None:
+        self.folder, self.unit, self.measure, self.role = folder, unit, measure, role
 
     def setup(self) -> None:
-        self.path = os.path.join(self.folder, f"{os.getpid()}-{uuid.uuid4().hex}.json")
+        self.path = os.path.join(self.folder,
+                                 f"{self.role}-{os.getpid()}-{uuid.uuid4().hex}.json")
         self.elements = self.amount = 0
         self.flushed = 0.0
 
@@ -77,21 +84,33 @@ class _Tap(beam.DoFn):
 
 
 def track(pcoll: beam.PCollection, label: str, unit: str,
-          measure: Callable[[Any], int] | None = None) -> beam.PCollection:
-    """`pcoll` unchanged, counted into the recording folder (no step when none is set)."""
+          measure: Callable[[Any], int] | None = None, role: str = INPUT
+          ) -> beam.PCollection:
+    """`pcoll` unchanged, counted into the recording folder (no step when none is set).
+
+    The `INPUT` taps are what the progress line reports; `OUTPUT` taps (elements a later
+    step of the job finishes) only tell the driver the job still moves."""
     if _folder is None:
         return pcoll
-    return pcoll | label >> beam.ParDo(_Tap(_folder, unit, measure))
+    return pcoll | label >> beam.ParDo(_Tap(_folder, unit, measure, role))
 
 
-def read_progress(folder: str) -> tuple[int, int, str]:
-    """(elements, amount, unit) summed over every worker's file so far."""
-    elements = amount = 0
+@dataclass(frozen=True)
+class Progress:
+    elements: int = 0  # input elements read so far
+    amount: int = 0  # their measure (characters, tokens)
+    unit: str = ""
+    activity: int = 0  # every element any tap has seen: changes while the job moves
+
+
+def read_progress(folder: str) -> Progress:
+    """The input taps' sums over every worker's file so far, and the job's activity."""
+    elements = amount = activity = 0
     unit = ""
     try:
         names = os.listdir(folder)
     except OSError:
-        return 0, 0, ""
+        return Progress()
     for name in names:
         if not name.endswith(".json"):
             continue
@@ -100,7 +119,9 @@ def read_progress(folder: str) -> tuple[int, int, str]:
                 data = json.load(handle)
         except (OSError, ValueError):  # being replaced right now: next read sees it
             continue
-        elements += int(data.get("elements", 0))
-        amount += int(data.get("amount", 0))
-        unit = data.get("unit") or unit
-    return elements, amount, unit
+        activity += int(data.get("elements", 0))
+        if name.startswith(INPUT + "-"):
+            elements += int(data.get("elements", 0))
+            amount += int(data.get("amount", 0))
+            unit = data.get("unit") or unit
+    return Progress(elements, amount, unit, activity)

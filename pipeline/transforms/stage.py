@@ -18,7 +18,7 @@ import apache_beam as beam
 
 from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows, write_documents
 from longweave.pipeline.transforms.ledger_io import WriteCounts, count_as, count_drops
-from longweave.pipeline.transforms.progress import document_chars, track
+from longweave.pipeline.transforms.progress import OUTPUT, document_chars, track
 from longweave.schemas import fs, layout
 from longweave.schemas.ledger import DROP_SCHEMA, QUARANTINE_SCHEMA, Drop, Rejected
 
@@ -86,4 +86,5 @@ def document_stage(pipeline: beam.Pipeline, name: str, upstream_dir: str | None,
         docs_in = track(pipeline | "ReadDocuments" >> ReadDocuments(upstream_dir),
                         "Progress", "chars", document_chars)
         result = docs_in | name >> make_transform()
+        result[DOCUMENTS] = track(result[DOCUMENTS], "ProgressOut", "", role=OUTPUT)
     write_stage_outputs(tmp, docs_in, result)

@@ -15,7 +15,7 @@ from longweave.pipeline.packing.encode import (
 from longweave.pipeline.packing.tokenizer import special_ids
 from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows
 from longweave.pipeline.transforms.ledger_io import count_as
-from longweave.pipeline.transforms.progress import document_chars, track
+from longweave.pipeline.transforms.progress import OUTPUT, document_chars, track
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS, write_ledger_inputs
 from longweave.schemas import fs, layout
 from longweave.schemas.document import Document
@@ -85,7 +85,7 @@ def tokenize_stage(pipeline: beam.Pipeline, upstream_dir: str, tokenizer_file: s
     result = docs | "Tokenize" >> Tokenize(
         tokenizer_file, recipe.tokenizer, recipe.buckets, recipe.output.pad_token_id,
         recipe.bucket_policy, recipe.seed)
-    segments = result[DOCUMENTS]
+    segments = track(result[DOCUMENTS], "ProgressOut", "", role=OUTPUT)
     segments | "WriteSegments" >> WriteRows(fs.join(tmp, layout.SEGMENTS_DIR),
                                             TOKENIZED_SEGMENT_SCHEMA)
     pieces = segments | "LaterPieces" >> beam.Filter(is_later_piece)

@@ -235,3 +235,17 @@ def test_a_target_of_a_few_whole_segments_is_filled_by_smaller_ones() -> None:
     entry = plan.entries[("a", 0)]
     assert entry.planned == packed and 0 < len(entry.fill) < 20
     assert pickle.loads(pickle.dumps(plan)).copies(*sorted(entry.fill)[0:1], "a", 4096, 1) == 1
+
+
+def test_a_bucket_holding_undrawn_segments_of_an_entry_gets_one() -> None:
+    """spread sends a few short segments to the small bucket; when the share's draw takes
+    none of them, the plan adds the one of lowest hash rank rather than leave it empty."""
+    ids = [f"a{i}" for i in range(40)] + ["small0", "small1"]
+    buckets = [4096] * 40 + [1024, 1024]
+    tokens = [3000] * 40 + [900, 900]
+    r = recipe([{"source": "a", "share": 1.0}], {"tokens": 6000, "max_epochs": 1})
+    plan = plan_mixture(r, ids, ["a"] * 42, buckets, tokens)
+    assert plan.bucket_tokens[1024] == 900
+    assert plan_shortfalls(r, plan, ["a"] * 42, buckets, tokens) == []
+    assert sum(plan.copies(s, "a", b, n) for s, b, n in zip(ids, buckets, tokens,
+                                                            strict=True) if b == 1024) == 1
