@@ -227,6 +227,11 @@ class ParaphraseQaMeta(SampleMeta, total=False):
     paraphrased: bool  # whether the answer paraphrases instead of quoting
     usage: dict[str, float]  # generator requests, tokens, cost
     note: str  # a caveat on how the sample was made (offline generator)
+    family: str  # question family (next_word, code_*, book_*, traj_*): the report's unit
+    evidence_spans: list[dict[str, Any]]  # every evidence span (doc id, offsets), in order
+    subject: dict[str, Any] | None  # what the question is about: doc id, name, offsets
+    facts: dict[str, Any]  # what the family's checker re-derived from the row to accept it
+    reference_answer: str  # the offline answer a model's answer was checked against
 
 
 class SyntheticTaskMeta(SampleMeta, total=False):

@@ -20,6 +20,25 @@ TaskFamily = Literal[
     "variable_tracking", "common_words", "frequent_words",
 ]
 ValueType = Literal["words", "numbers", "uuids"]
+# Question families of paraphrase-retrieval samples: the extractive passage question, and
+# families grounded in a row's code graph, chapters or refer-back links (synth/families).
+QUESTION_FAMILIES: tuple[str, ...] = (
+    "next_word", "code_definition", "code_returns", "code_call_sites", "code_rename",
+    "code_import_target", "book_first_last", "book_two_hop", "book_which_chapter",
+    "traj_refer_back", "traj_outcome",
+)
+QuestionFamily = Literal[
+    "next_word", "code_definition", "code_returns", "code_call_sites", "code_rename",
+    "code_import_target", "book_first_last", "book_two_hop", "book_which_chapter",
+    "traj_refer_back", "traj_outcome",
+]
+NEXT_WORD_SHARE = 0.2  # the default share of the extractive family; the rest split evenly
+
+
+def default_family_shares() -> dict[str, float]:
+    grounded = [f for f in QUESTION_FAMILIES if f != "next_word"]
+    return {"next_word": NEXT_WORD_SHARE,
+            **{f: round((1 - NEXT_WORD_SHARE) / len(grounded), 6) for f in grounded}}
 
 
 class GroupingConfig(BaseModel):
@@ -76,6 +95,22 @@ class ParaphraseConfig(BaseModel):
     answer: Literal["quote", "paraphrase"] = "quote"
     passage_min_chars: int = Field(default=40, ge=10)
     passage_max_chars: int = Field(default=400, ge=20)
+    families: dict[QuestionFamily, float] = Field(
+        default_factory=default_family_shares,
+        description="share of each bucket's samples per question family; a family whose "
+                    "rows (code, books, runs with links or outcomes) are absent gets none "
+                    "and the others share its samples")
+    model_families: list[QuestionFamily] | None = Field(
+        default=None, description="families a model (backend 'openai') rewrites, with the "
+                                  "offline answer as the reference; None: all of them")
+
+    @model_validator(mode="after")
+    def _some_family(self) -> ParaphraseConfig:
+        if any(v < 0 for v in self.families.values()):
+            raise ValueError("paraphrase.families: shares must not be negative")
+        if self.enabled and not any(v > 0 for v in self.families.values()):
+            raise ValueError("paraphrase.families: at least one family needs a share above 0")
+        return self
 
 
 class TasksConfig(BaseModel):

@@ -10,8 +10,10 @@ from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
 from longweave.schemas.recipe_synth import SynthesizeConfig
 from longweave.schemas.spans import EVIDENCE, PART, XREF, label_value, part_number
+from longweave.synth.families import FAMILIES
 from longweave.synth.generators import GenerationError, Generator, make_generator
-from longweave.synth.grouping import group_documents, make_sketch
+from longweave.synth.grounded import GroundedBuilder
+from longweave.synth.grouping import group_documents, make_sketch, sketch_families
 from longweave.synth.megadocs import MegadocBuilder
 from longweave.synth.paraphrase import ParaphraseBuilder
 from longweave.synth.plan import Job, plan_jobs
@@ -56,6 +58,7 @@ class SampleFactory:
         self.seed = seed
         self.meter = LengthMeter(tokenizer_path, config.chars_per_token)
         self.generator = generator or make_generator(config.generator, seed)
+        self.grounded = GroundedBuilder(config, self.meter, self.generator, seed)
 
     def build(self, job: Job, docs: list[Document]) -> Document | Drop:
         by_id = {d.id: d for d in docs}
@@ -66,6 +69,8 @@ class SampleFactory:
             if job.kind == "megadoc":
                 sample = MegadocBuilder(self.config, self.meter, self.generator,
                                         self.seed).build(job, members)
+            elif job.kind == "paraphrase_qa" and job.method in FAMILIES:
+                sample = self.grounded.build(job, members)
             elif job.kind == "paraphrase_qa":
                 sample = ParaphraseBuilder(self.config, self.meter, self.generator,
                                            self.seed).build(job, members)
@@ -92,7 +97,8 @@ def synthesize_all(docs: list[Document], config: SynthesizeConfig, seed: int,
     """The whole stage in memory: new samples and drops, in plan order."""
     if not config.active:
         return []
-    sketches = [make_sketch(d, config.grouping) for d in docs]
+    families = sketch_families(config)
+    sketches = [make_sketch(d, config.grouping, families) for d in docs]
     groups = group_documents(sketches, config.grouping, seed)
     jobs = plan_jobs(sketches, groups, config, seed, buckets)
     factory = SampleFactory(config, seed, tokenizer_path, generator)

@@ -19,10 +19,11 @@ import numpy as np
 from longweave.filters import minhash
 from longweave.filters.minhash import MinHashParams
 from longweave.schemas.document import Document
-from longweave.schemas.meta import PATH, TITLE
-from longweave.schemas.recipe_synth import GroupingConfig
+from longweave.schemas.recipe_synth import GroupingConfig, SynthesizeConfig
 from longweave.schemas.seeded import stable_hash
-from longweave.synth.textutil import term_counts
+from longweave.synth.families import NEXT_WORD, askable
+from longweave.synth.families.base import traits
+from longweave.synth.textutil import doc_title, term_counts
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Sketch:
     chars: int
     terms: tuple[tuple[str, int], ...]  # most frequent content terms with counts
     minhash: tuple[int, ...] = ()
+    traits: tuple[str, ...] = ()  # what question families the row can feed (families.traits)
 
 
 @dataclass(frozen=True)
@@ -47,14 +49,25 @@ class Group:
     member_ids: tuple[str, ...]
 
 
-def make_sketch(doc: Document, config: GroupingConfig) -> Sketch:
+def sketch_families(config: SynthesizeConfig) -> tuple[str, ...]:
+    """The grounded question families a sketch should search its row for."""
+    if not (config.enabled and config.paraphrase.enabled):
+        return ()
+    return tuple(sorted(f for f, share in config.paraphrase.families.items()
+                        if share > 0 and f != NEXT_WORD))
+
+
+def make_sketch(doc: Document, config: GroupingConfig, families: tuple[str, ...] = ()
+                ) -> Sketch:
+    """`families`: grounded families to search the row for (`sketch_families`); with none,
+    the plan selects rows by their kind and languages alone."""
     counts = term_counts(doc.text)
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: config.candidate_terms]
     signature: tuple[int, ...] = ()
     if config.method == "icp" and config.similarity == "minhash":
         signature = tuple(minhash.sketch(doc.text, minhash_params(config)).tolist())
-    title = str(doc.meta.get(TITLE) or doc.meta.get(PATH) or doc.id)
-    return Sketch(doc.id, doc.source, title, len(doc.text), tuple(top), signature)
+    return Sketch(doc.id, doc.source, doc_title(doc), len(doc.text), tuple(top), signature,
+                  traits(doc) + askable(doc, families))
 
 
 def minhash_params(config: GroupingConfig) -> MinHashParams:

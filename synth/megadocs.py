@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from longweave.schemas.document import Document, Span, make_document_id
-from longweave.schemas.meta import PATH, TITLE, MegadocMeta
+from longweave.schemas.meta import MegadocMeta
 from longweave.schemas.recipe_synth import SynthesizeConfig
 from longweave.schemas.seeded import keyed_rng
 from longweave.schemas.spans import (
@@ -31,6 +31,7 @@ from longweave.synth.render import DistanceMeter, length_meta, links_meta
 from longweave.synth.textutil import (
     LengthMeter,
     Passage,
+    doc_title,
     fit_to_tokens,
     passages,
     term_counts,
@@ -48,11 +49,6 @@ class Part:
     body: str
     inserts: list[tuple[int, str, str]] = field(default_factory=list)  # (pos, text, label)
     quotable: bool = True  # rephrasings are not evidence: only originals are quoted
-
-
-def doc_title(doc: Document) -> str:
-    title = doc.meta.get(TITLE) or doc.meta.get(PATH) or doc.id
-    return str(title).replace("\n", " ")[:120]
 
 
 def chunk_at_lines(text: str, max_chars: int) -> list[tuple[int, int]]:

@@ -14,7 +14,6 @@ from longweave.schemas.meta import ParaphraseQaMeta
 from longweave.schemas.recipe_synth import SynthesizeConfig
 from longweave.schemas.spans import evidence_label
 from longweave.synth.generators.base import GenerationError, Generator
-from longweave.synth.megadocs import doc_title
 from longweave.synth.plan import Job
 from longweave.synth.render import (
     CHAT_TEMPLATE,
@@ -23,7 +22,7 @@ from longweave.synth.render import (
     links_meta,
     render_chat,
 )
-from longweave.synth.textutil import LengthMeter, fit_to_tokens, passages
+from longweave.synth.textutil import LengthMeter, doc_title, fit_to_tokens, passages
 
 ANSWER_RESERVE_TOKENS = 400  # question, answer and chat markup
 CANDIDATES = 24
@@ -98,12 +97,13 @@ class ParaphraseBuilder:
         link = DistanceMeter(self.meter, chat.text).link(ev.start, ev.end, question_start)
         quote_start = None if paraphrased else chat.answer_start + answer.index('"') + 1
         meta: ParaphraseQaMeta = {
-            "method": "paraphrase" if paraphrased else "quote",
+            "method": "paraphrase" if paraphrased else "quote", "family": job.method,
             "job_id": job.job_id,
             "member_ids": member_ids,
             "target_depth": job.depth, "depth": ev_start / max(1, len(context)),
             "evidence": {"doc_id": doc.id, "start": ev.start, "end": ev.end,
                          "quote_start": quote_start, "cue": qa.cue},
+            "evidence_spans": [{"doc_id": doc.id, "start": ev.start, "end": ev.end}],
             "questions": [link], **links_meta([link]), "template": CHAT_TEMPLATE,
             "messages": chat.messages,
             "generator": self.generator.describe(), "paraphrased": bool(paraphrased),

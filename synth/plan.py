@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from longweave.schemas.recipe_synth import SynthesizeConfig
 from longweave.schemas.seeded import keyed_rng, stable_hash
+from longweave.synth.families import ASKED, row_trait
 from longweave.synth.grouping import Group, Sketch
 
 CONTEXT_OVERFILL = 1.3  # pools get this much more estimated text than the bucket holds
@@ -45,12 +46,7 @@ def plan_jobs(sketches: list[Sketch], groups: list[Group], config: SynthesizeCon
         jobs += _megadoc_jobs(groups, est, config, seed, buckets)
     pool = [d for g in groups for d in g.member_ids]
     if config.paraphrase.enabled:
-        for bucket in config.paraphrase.buckets or buckets:
-            n = config.paraphrase.samples_per_bucket
-            for i, depth in enumerate(stratified_depths(seed, f"paraphrase:{bucket}", n)):
-                members = _context_members(pool, est, bucket, seed, f"paraphrase:{bucket}:{i}")
-                if members:
-                    jobs.append(_job("paraphrase_qa", "paraphrase", bucket, members, depth))
+        jobs += _question_jobs(sketches, pool, est, config, seed, buckets)
     if config.tasks.enabled:
         types = config.tasks.value_types
         for family in config.tasks.families:
@@ -62,6 +58,46 @@ def plan_jobs(sketches: list[Sketch], groups: list[Group], config: SynthesizeCon
                     if members:
                         jobs.append(_job("synthetic_task", family, bucket, members, depth,
                                          types[i % len(types)], i))
+    return jobs
+
+
+def family_counts(shares: dict[str, float], available: set[str], n: int) -> dict[str, int]:
+    """`n` samples over the families that have rows, by largest remainder of their shares
+    (renormalised over those families, so a corpus without books still gets `n`)."""
+    live = {f: v for f, v in sorted(shares.items()) if v > 0 and f in available}
+    total = sum(live.values())
+    if not live or n <= 0:
+        return {}
+    exact = {f: n * v / total for f, v in live.items()}
+    counts = {f: int(x) for f, x in exact.items()}
+    for f in sorted(live, key=lambda f: (-(exact[f] - counts[f]), f))[:n - sum(counts.values())]:
+        counts[f] += 1
+    return {f: c for f, c in counts.items() if c}
+
+
+def _question_jobs(sketches: list[Sketch], pool: list[str], est: dict[str, float],
+                   config: SynthesizeConfig, seed: int, buckets: list[int]) -> list[Job]:
+    """Per bucket and family: stratified depths (uniform per family) and a context walked
+    from the grouped order over the rows that family can read."""
+    by_trait: dict[str | None, list[str]] = {None: pool}
+    trait_of = {s.doc_id: set(s.traits) for s in sketches}
+    asked = any(ASKED in t for t in trait_of.values())
+    trait_for = {f: row_trait(f, asked) for f in config.paraphrase.families}
+    for trait in trait_for.values():
+        if trait not in by_trait:
+            by_trait[trait] = [d for d in pool if trait in trait_of.get(d, set())]
+    available = {f for f in config.paraphrase.families if by_trait[trait_for[f]]}
+    jobs = []
+    for bucket in config.paraphrase.buckets or buckets:
+        counts = family_counts(config.paraphrase.families, available,
+                               config.paraphrase.samples_per_bucket)
+        for family, n in counts.items():
+            rows = by_trait[trait_for[family]]
+            key = f"paraphrase:{bucket}" if family == "next_word" else f"{family}:{bucket}"
+            for i, depth in enumerate(stratified_depths(seed, key, n)):
+                members = _context_members(rows, est, bucket, seed, f"{key}:{i}")
+                if members:
+                    jobs.append(_job("paraphrase_qa", family, bucket, members, depth, index=i))
     return jobs
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
+
+from longweave.schemas.document import Document
+from longweave.schemas.meta import PATH, REPO, TITLE
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -23,6 +27,17 @@ said self def return import none true false class elif else pass raise try excep
 lambda yield assert global nonlocal del with print str int len list dict set tuple object
 args kwargs init name value type data file path line text none
 """.split())
+
+
+def doc_title(doc: Document) -> str:
+    """A document's name for headings and questions: its title, repository name or file
+    name, never its locator. A locator is an absolute local path (an install folder), which
+    would put the machine's layout into training text; meta keeps it for audit."""
+    title = doc.meta.get(TITLE) or doc.meta.get(REPO)
+    if not title and doc.meta.get(PATH):
+        locator = str(doc.meta[PATH]).replace("\\", "/").rstrip("/")
+        title = posixpath.basename(locator.split("#")[-1]) or None
+    return str(title or doc.id).replace("\n", " ")[:120]
 
 
 def term_counts(text: str) -> Counter[str]:

@@ -18,6 +18,7 @@ from longweave.pipeline.packing.shards import read_shard
 from longweave.pipeline.report import dependency as stats_dependency
 from longweave.pipeline.report import diversity as stats_diversity
 from longweave.pipeline.report import lengths as stats_lengths
+from longweave.pipeline.report import synthetic as stats_synthetic
 from longweave.pipeline.report.inputs import ShardSegments, flatten_shard
 from longweave.pipeline.report.numbers import ratio, rnd
 from longweave.schemas import fs
@@ -205,4 +206,5 @@ DEFINITIONS: dict[str, str] = {
     **stats_lengths.DEFINITIONS,
     **stats_diversity.DEFINITIONS,
     **stats_dependency.DEFINITIONS,
+    **stats_synthetic.DEFINITIONS,
 }

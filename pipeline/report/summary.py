@@ -14,6 +14,7 @@ import polars as pl
 from longweave.pipeline.report import dependency as stats_dependency
 from longweave.pipeline.report import diversity as stats_diversity
 from longweave.pipeline.report import lengths as stats_lengths
+from longweave.pipeline.report import synthetic as stats_synthetic
 from longweave.pipeline.report.numbers import log2_histogram, ratio, rnd, shares, summary
 from longweave.pipeline.report.stats import copy_spacing
 
@@ -78,6 +79,7 @@ def corpus_measures(frame: pl.DataFrame) -> dict[str, Any]:
         "dependency_distance": stats_dependency.meta_dependency_distances(frame),
         "row_dependency_distance": stats_dependency.row_dependency_distances(frame),
         "depth_coverage": stats_dependency.depth_coverage(frame),
+        "synthetic_families": stats_synthetic.family_distances(frame),
     }
 
 

@@ -24,7 +24,7 @@ from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
 from longweave.schemas.recipe_synth import SynthesizeConfig
 from longweave.synth.build import SampleFactory
-from longweave.synth.grouping import Sketch, group_documents, make_sketch
+from longweave.synth.grouping import Sketch, group_documents, make_sketch, sketch_families
 from longweave.synth.plan import Job, plan_jobs
 
 
@@ -84,7 +84,7 @@ class Synthesize(beam.PTransform):
         config, seed, buckets = self.config, self.seed, list(self.buckets)
         jobs = (
             docs
-            | "Sketch" >> beam.Map(make_sketch, config.grouping)
+            | "Sketch" >> beam.Map(make_sketch, config.grouping, sketch_families(config))
             | "GatherSketches" >> beam.combiners.ToList()
             | "Plan" >> beam.FlatMap(plan_from_sketches, config, seed, buckets)
         )

@@ -63,6 +63,12 @@ class Generator(ABC):
     def question(self, passage: str, title: str, key: str) -> QuestionAnswer:
         """A question answerable from `passage`; `key` makes the choice deterministic."""
 
+    def restate(self, question: str, reference: str, evidence: list[str], key: str
+                ) -> QuestionAnswer:
+        """The question in other words and an answer in the model's words that still quotes
+        every `evidence` span; the offline generator keeps the reference as it is."""
+        return QuestionAnswer(question, reference)
+
     def rewrite(self, texts: list[str], instruction: str, key: str) -> tuple[list[str], Usage]:
         """Rewrite every text per `instruction`; all succeed or a GenerationError is raised."""
         raise GenerationError("unsupported", f"{self.name} cannot rewrite text")

@@ -35,6 +35,19 @@ Write one question that only this passage answers, its short answer, and a faith
 paraphrase of the passage in your own words. Reply with a JSON object only:
 {{"question": "...", "answer": "...", "paraphrase": "..."}}"""
 
+RESTATE_PROMPT = """A question about a long context, with a reference answer that is known to
+be right and the evidence passages it rests on.
+Question: {question}
+Reference answer:
+<<<
+{reference}
+>>>
+Rewrite the question in different words, and write an answer in your own words that keeps
+every fact of the reference and quotes each evidence passage below verbatim, in double
+quotes:
+{evidence}
+Reply with a JSON object only: {{"question": "...", "answer": "..."}}"""
+
 REWRITE_PROMPT = """{instruction}
 Reply with the requested text only.
 <<<
@@ -80,6 +93,17 @@ class OpenAIGenerator(Generator):
             raise GenerationError("bad-output", "reply lacks question/answer/paraphrase")
         question, answer, paraphrase = (f.strip() for f in fields)
         return QuestionAnswer(question, answer, paraphrase, None, done.usage)
+
+    def restate(self, question: str, reference: str, evidence: list[str], key: str
+                ) -> QuestionAnswer:
+        listed = "\n".join(f"- <<<{e}>>>" for e in evidence)
+        done = self.chat(RESTATE_PROMPT.format(question=question, reference=reference,
+                                               evidence=listed))
+        data = parse_json_object(done.text)
+        fields = [data.get(k) for k in ("question", "answer")]
+        if not all(isinstance(f, str) and f.strip() for f in fields):
+            raise GenerationError("bad-output", "reply lacks question/answer")
+        return QuestionAnswer(fields[0].strip(), fields[1].strip(), None, None, done.usage)
 
     def rewrite(self, texts: list[str], instruction: str, key: str) -> tuple[list[str], Usage]:
         prompts = [REWRITE_PROMPT.format(instruction=instruction, text=t) for t in texts]
