@@ -180,3 +180,91 @@ def build_segments(docs: list[Document], buckets: list[int], batch_size: int = 6
             if isinstance(item, dict):
                 segments.append(Segment.from_row(item))
     return segments
+
+
+# --- a process tree's CPU and memory (a CLI run and the Beam workers it starts) ---------
+
+def _tree_stats(root: int) -> dict[int, tuple[float, int]]:
+    """`pid -> (CPU seconds, resident bytes)` of `root` and its descendants, from /proc."""
+    import os
+
+    tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    parents: dict[int, int] = {}
+    stats: dict[int, tuple[float, int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        parents[pid] = int(fields[1])
+        stats[pid] = ((int(fields[11]) + int(fields[12])) / tick, int(fields[21]) * page)
+    members, frontier = {root}, [root]
+    while frontier:
+        current = frontier.pop()
+        for pid, parent in parents.items():
+            if parent == current and pid not in members:
+                members.add(pid)
+                frontier.append(pid)
+    return {pid: stats[pid] for pid in members if pid in stats}
+
+
+@dataclass
+class TreeUsage:
+    """What a process tree used: CPU seconds (the children's rusage when larger than the
+    sampled sum, which misses a process's last interval), the largest single process's
+    resident peak and the largest sum over the tree (MB), and wall seconds."""
+
+    cpu_seconds: float
+    largest_mb: float
+    total_mb: float
+    seconds: float
+
+
+def run_tree(command: list[str], interval: float = 0.2, **popen: object) -> TreeUsage:
+    """Run `command` to completion, sampling its process tree every `interval` seconds;
+    a failing command raises with its output."""
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               **popen)
+    cpu: dict[int, float] = {}
+    largest = total = 0
+    while process.poll() is None:
+        stats = _tree_stats(process.pid)
+        for pid, (seconds, _) in stats.items():
+            cpu[pid] = max(cpu.get(pid, 0.0), seconds)
+        largest = max([largest, *(rss for _, rss in stats.values())])
+        total = max(total, sum(rss for _, rss in stats.values()))
+        time.sleep(interval)
+    output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{output}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    reaped = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return TreeUsage(max(reaped, sum(cpu.values())), largest / 1e6, total / 1e6,
+                     time.perf_counter() - start)
+
+
+def tree_stats(root: int) -> dict[int, tuple[float, int]]:
+    """`pid -> (CPU seconds, resident bytes)` of `root` and its descendants (public name for
+    benchmarks that sample a run themselves, stage by stage)."""
+    return _tree_stats(root)
+
+
+def peak_rss_of(pid: int) -> int:
+    """A live process's own resident high-water mark (VmHWM, bytes; 0 once it is gone): the
+    true peak between two samples, which sampling RSS can miss."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0

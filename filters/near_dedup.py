@@ -1,15 +1,19 @@
 """Near-duplicate decisions as plain functions: each Beam step of `Dedupe` calls one of them.
 
-The flow (pipeline/transforms/dedupe.py wires it; every arrow is a shuffle there):
-document -> `sketch_document` -> `bucket_entries` (band keys, salted) -> `bucket_star`
-per bucket (+ `bucket_head` and another star when salted) -> `carry_high_set` /
-`verified_edges` (exact Jaccard) -> connected components (filters/components.py) ->
-`label_members` -> `component_decisions` (keep policy) -> `apply_verdict` per document.
+The flow (pipeline/transforms/dedupe.py wires it). No text crosses a shuffle: documents
+are read, decided on and written in streaming steps, and only small records are grouped.
+`prepared` (exact drops and file cuts applied) -> `sketch_documents` (a bundle at a time;
+the shingle sets `spill_sets` to scratch files when verifying) -> `bucket_entries` (band
+keys, salted) -> `bucket_star` per bucket (+ `bucket_head` and another star when salted)
+-> `verification_plan` / `verification_messages` (where each candidate's set is read) ->
+`verified_edges` (exact Jaccard, the sets read back with `load_set`) ->
+connected components (filters/components.py) -> `label_members` -> `component_decisions`
+(keep policy) -> `final_document` per document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -17,20 +21,26 @@ import numpy as np
 import xxhash
 
 from longweave.filters.components import Edge
-from longweave.filters.exact import Candidate, resolve_cluster
+from longweave.filters.exact import Candidate, cut_files, resolve_cluster
 from longweave.filters.minhash import (
     MinHashParams,
     band_keys,
     jaccard,
     shingle_hashes,
-    signature,
+    signatures,
     sorted_unique,
 )
+from longweave.schemas import fs
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
 from longweave.schemas.meta import DEDUPE, with_stage_keys
 
 BucketKey = tuple[int, int, int]  # (band, key of the band's rows, salt)
+
+
+# Where a document's shingle set is for the pair check: in memory, or `(file, first value,
+# count)` of uint32 values a sketching worker spilled (so no set crosses a shuffle).
+SetRef = np.ndarray | tuple[str, int, int]
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,7 @@ class NearSketch:
 
     candidate: Candidate
     keys: list[tuple[int, int]]
-    shingles: np.ndarray | None  # sorted unique shingle hashes, when pairs are verified
+    shingles: SetRef | None = None  # sorted unique shingle hashes, when pairs are verified
 
 
 class Verdict(NamedTuple):
@@ -51,21 +61,72 @@ class Verdict(NamedTuple):
     drop: Drop | None  # None: the member is the cluster's survivor
 
 
+class PlanEntry(NamedTuple):
+    """What one document on a candidate edge sends to the pair check."""
+
+    is_low: bool  # the low end of some edge: its own set is needed where it is checked
+    lows: tuple[str, ...]  # the low ends of its edges as the high end
+
+
 def eligible(doc: Document, kinds: Collection[str]) -> bool:
     """Whether `doc` takes part in near-dedup (no kinds listed: every document does)."""
     return not kinds or doc.kind in kinds
 
 
-def sketch_document(doc: Document, params: MinHashParams,
-                    perms: tuple[np.ndarray, np.ndarray], verify: bool) -> NearSketch | None:
-    """Band keys (and the shingle set when `verify`); None for a document without a
-    shingle, which is nobody's near-duplicate."""
-    hashes = shingle_hashes(doc.text, params.shingle, params.ngram)
-    if not len(hashes):
+def prepared(doc: Document, exact_dropped: Mapping[str, Any],
+             cuts: Mapping[str, list[tuple[str, str]]]) -> Document | Drop | None:
+    """`doc` as near-dedup sees it: None when exact dedup dropped it (that step wrote its
+    drop), else with the repeated files cut (a Drop when nothing is left)."""
+    if doc.id in exact_dropped:
         return None
-    sig = signature(hashes, params, perms)
-    return NearSketch(Candidate.of(doc), band_keys(sig, params),
-                      sorted_unique(hashes) if verify else None)
+    found = cuts.get(doc.id)
+    return cut_files([doc], found)[0] if found else doc
+
+
+def sketch_document(doc: Document, params: MinHashParams,
+                    perms: tuple[np.ndarray, np.ndarray], verify: bool = False
+                    ) -> NearSketch | None:
+    """Band keys (and the shingle set when `verify`) of one document; None for a document
+    without a shingle, which is nobody's near-duplicate."""
+    return sketch_documents([doc], params, perms, verify)[0]
+
+
+def sketch_documents(docs: Sequence[Document], params: MinHashParams,
+                     perms: tuple[np.ndarray, np.ndarray], verify: bool = False
+                     ) -> list[NearSketch | None]:
+    """`sketch_document` of a batch, the signatures computed together (see `signatures`)."""
+    hashes = [shingle_hashes(d.text, params.shingle, params.ngram) for d in docs]
+    sigs = signatures(hashes, params, perms)
+    return [NearSketch(Candidate.of(d), band_keys(sig, params),
+                       sorted_unique(h) if verify else None) if len(h) else None
+            for d, h, sig in zip(docs, hashes, sigs, strict=True)]
+
+
+def spill_sets(sketches: Sequence[NearSketch], path: str) -> list[NearSketch]:
+    """The sketches with their in-memory shingle sets written to one file at `path` and
+    replaced by `(path, first value, count)`: the pair check reads back the few it needs."""
+    arrays = [s.shingles for s in sketches if isinstance(s.shingles, np.ndarray)]
+    if not arrays:
+        return list(sketches)
+    fs.write_bytes(path, np.concatenate(arrays).astype("<u4").tobytes())
+    out, first = [], 0
+    for s in sketches:
+        if isinstance(s.shingles, np.ndarray):
+            out.append(replace(s, shingles=(path, first, len(s.shingles))))
+            first += len(s.shingles)
+        else:
+            out.append(s)
+    return out
+
+
+def load_set(ref: SetRef) -> np.ndarray:
+    """A shingle set from its `SetRef`."""
+    if isinstance(ref, np.ndarray):
+        return ref
+    path, first, count = ref
+    with fs.open_binary(path) as handle:
+        handle.seek(first * 4)
+        return np.frombuffer(handle.read(count * 4), dtype="<u4").astype(np.uint32)
 
 
 def salt(doc_id: str, salts: int) -> int:
@@ -80,10 +141,21 @@ def bucket_entries(sketch: NearSketch, salts: int) -> list[tuple[BucketKey, str]
     return [((band, key, part), doc_id) for band, key in sketch.keys]
 
 
+# A bucket of at most this many members gives every pair as a candidate, a larger one a
+# star around its smallest id. With verification a star loses a pair whose star edge fails
+# the check while a pair inside the family passes (two variants of one text, the centre
+# a third that is further from each): a family of 3 is 3 pairs, not 2. Beyond the cap, a
+# hot bucket (shared boilerplate) stays linear: `size - 1` edges, at most one per member.
+CLIQUE_MAX = 8
+
+
 def bucket_star(members: Iterable[str]) -> list[Edge]:
-    """Candidate pairs of one bucket as a star around its smallest id: `size - 1` edges
-    instead of all pairs, already in `(high, low)` form; the components restore the rest."""
+    """Candidate pairs of one bucket in `(high, low)` form: all of them in a bucket of
+    `CLIQUE_MAX` or fewer, else a star around its smallest id (`size - 1` edges instead
+    of all pairs; the components restore the rest)."""
     ordered = sorted(set(members))
+    if len(ordered) <= CLIQUE_MAX:
+        return [(high, low) for i, low in enumerate(ordered) for high in ordered[i + 1:]]
     return [(m, ordered[0]) for m in ordered[1:]]
 
 
@@ -93,20 +165,40 @@ def bucket_head(key: BucketKey, members: Iterable[str]) -> tuple[tuple[int, int]
     return (key[0], key[1]), min(members)
 
 
-def carry_high_set(high: str, lows: Iterable[str], sets: Iterable[np.ndarray]
-                   ) -> list[tuple[str, tuple[str, np.ndarray]]]:
-    """First half of the pair check: the high end's shingle set travels to each low end."""
-    sets = list(sets)
-    return [(low, (high, s)) for low in lows for s in sets]
+def verification_plan(node: str, ends: Iterable[str | None]) -> tuple[str, PlanEntry]:
+    """One node's `PlanEntry` from the ends of its edges (`None`: it is a low end)."""
+    ends = list(ends)
+    return node, PlanEntry(None in ends, tuple(sorted({e for e in ends if e is not None})))
 
 
-def verified_edges(low: str, pending: Iterable[tuple[str, np.ndarray]],
-                   sets: Iterable[np.ndarray], threshold: float) -> list[Edge]:
-    """Second half: the candidate pairs `(high, low)` whose exact Jaccard reaches the
-    threshold (LSH candidates below it are false positives of the banding)."""
-    sets = list(sets)
-    return [(high, low) for high, high_set in pending for low_set in sets
-            if jaccard(high_set, low_set) >= threshold]
+def edge_ends(edge: Edge) -> list[tuple[str, str | None]]:
+    """An edge `(high, low)` as seen from both nodes, for `verification_plan`."""
+    return [(edge[0], edge[1]), (edge[1], None)]
+
+
+def verification_messages(doc_id: str, entries: Iterable[PlanEntry],
+                          refs: Iterable[SetRef]) -> list[tuple[str, tuple[str | None, SetRef]]]:
+    """A candidate's shingle set reference, sent to where each of its pairs is checked
+    (the low end's key): `(low, (high, ref))` per edge it is the high end of,
+    `(self, (None, ref))` when it is a low end itself; nothing for a node on no edge."""
+    out: list[tuple[str, tuple[str | None, SetRef]]] = []
+    for entry in entries:
+        for ref in refs:
+            out += [(low, (doc_id, ref)) for low in entry.lows]
+            if entry.is_low:
+                out.append((doc_id, (None, ref)))
+    return out
+
+
+def verified_edges(low: str, messages: Iterable[tuple[str | None, SetRef]],
+                   threshold: float) -> list[Edge]:
+    """The candidate pairs `(high, low)` whose exact Jaccard reaches the threshold (LSH
+    candidates below it are false positives of the banding)."""
+    messages = list(messages)
+    own = [load_set(ref) for high, ref in messages if high is None]
+    return sorted((high, low) for high, ref in messages if high is not None
+                  for high_set in [load_set(ref)] for low_set in own
+                  if jaccard(high_set, low_set) >= threshold)
 
 
 def label_members(labels: Iterable[str], candidates: Iterable[Candidate]
@@ -128,15 +220,26 @@ def component_decisions(label: str, members: Iterable[Candidate]
     return {**record, "method": "minhash"}, verdicts
 
 
-def apply_verdict(docs: Iterable[Document], verdicts: Iterable[Verdict]
-                  ) -> list[Document | Drop]:
-    """A document as near-dedup leaves it: untouched (in no cluster), its drop, or the
-    survivor with its cluster id and size in `meta["dedupe"]`."""
-    docs, verdicts = list(docs), list(verdicts)
-    if not verdicts:
-        return docs
-    verdict = verdicts[0]
+def not_dropped(doc_id: str, exact_dropped: Mapping[str, Any],
+                verdicts: Mapping[str, Verdict]) -> bool:
+    """Whether a document can still reach the output (its drop was not written already)."""
+    verdict = verdicts.get(doc_id)
+    return doc_id not in exact_dropped and (verdict is None or verdict.drop is None)
+
+
+def final_document(doc: Document, exact_dropped: Mapping[str, Any],
+                   cuts: Mapping[str, list[tuple[str, str]]],
+                   verdicts: Mapping[str, Verdict]) -> Document | Drop | None:
+    """A document as dedupe leaves it: None when an earlier step already wrote its drop
+    (exact or near duplicate), a Drop when every file was a copy, else the document, the
+    survivor of a near-duplicate cluster with its cluster id and size in `meta["dedupe"]`."""
+    doc = prepared(doc, exact_dropped, cuts)
+    if not isinstance(doc, Document):
+        return doc
+    verdict = verdicts.get(doc.id)
+    if verdict is None:
+        return doc
     if verdict.drop is not None:
-        return [verdict.drop]
-    return [replace(d, meta=with_stage_keys(d.meta, DEDUPE, cluster=verdict.cluster,
-                                            cluster_size=verdict.size)) for d in docs]
+        return None
+    return replace(doc, meta=with_stage_keys(doc.meta, DEDUPE, cluster=verdict.cluster,
+                                             cluster_size=verdict.size))

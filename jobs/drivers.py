@@ -51,8 +51,15 @@ def run_filter(ctx: RunContext) -> None:
 def run_dedupe(ctx: RunContext) -> None:
     from longweave.pipeline.transforms.dedupe import Dedupe
 
-    _document_stage(ctx, "dedupe", "filter",
-                    lambda: Dedupe(ctx.recipe.dedupe, seed=ctx.recipe.seed))
+    scratch = fs.join(ctx.workdir, ".scratch-dedupe")  # spilled shingle sets, this run only
+    fs.remove_tree(scratch)
+    try:
+        _document_stage(ctx, "dedupe", "filter",
+                        lambda: Dedupe(ctx.recipe.dedupe, seed=ctx.recipe.seed,
+                                       source_dir=ctx.stage_dir("filter"),
+                                       scratch_dir=scratch))
+    finally:
+        fs.remove_tree(scratch)
 
 
 def run_tokenizer(ctx: RunContext) -> None:

@@ -1,32 +1,47 @@
 """The dedupe stage's Beam transform: exact duplicates, repeated files, then MinHash LSH.
 
 Only wiring: every decision is a plain function in filters/ (exact.py, near_dedup.py,
-components.py) that the unit tests call directly. Everything is keyed and shuffled by
-Beam; no step collects the corpus on one worker. Near-dedup: sketch per document -> one
-key per LSH band -> star edges per bucket (salted into sub-buckets when `band_salts > 1`,
-so a hot bucket spreads over workers) -> optional exact-Jaccard check -> unrolled
-large-star/small-star rounds -> a finish that union-finds only the edges of components not
-yet stars (none once converged) -> keep policy per component -> verdicts joined back by id.
+components.py) that the unit tests call directly. No text crosses a shuffle: each step
+that needs the documents reads them in a streaming pass (from `source_dir`, the upstream
+stage's folder, when the stage runs from files; else from the input PCollection) and the
+decisions meet them as side inputs of small records, so the DirectRunner's driver, which
+holds every shuffled PCollection, never holds the corpus.
+
+    read 1 (the input)   exact key per document -> groups of candidates -> exact drops;
+                         band keys (a bundle at a time; with `verify` the shingle sets
+                         spilled to `scratch_dir`), exact drops taken out of them
+    (file_level)         read 2: file fingerprints of exact survivors -> cuts per
+                         document; read 3: band keys of the documents with cuts applied
+    small records        candidate edges per LSH bucket (salted when `band_salts > 1`)
+                         -> set references meet at each pair's low end, which reads the
+                         two sets back for the exact Jaccard -> unrolled large-star /
+                         small-star rounds and a union-find finish -> keep policy per
+                         component -> verdicts
+    last read            the documents not dropped, with cuts and verdicts applied
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
 import numpy as np
+from apache_beam.transforms.window import GlobalWindows
 
 from longweave.filters import components as cc
 from longweave.filters import near_dedup
 from longweave.filters.exact import (
     copies_to_cut,
-    cut_files,
+    exact_key,
     file_copies,
-    normalised_text_hash,
-    resolve_exact_group,
+    resolve_exact_candidates,
 )
 from longweave.filters.minhash import MinHashParams
+from longweave.pipeline.transforms.docio import ReadSelected
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
+from longweave.schemas import fs
 from longweave.schemas.document import Document
 from longweave.schemas.layout import CLUSTERS_DIR as CLUSTERS
 from longweave.schemas.layout import COMPONENTS_DIR as COMPONENTS
@@ -34,6 +49,8 @@ from longweave.schemas.ledger import Drop
 from longweave.schemas.recipe_filters import DedupeConfig
 
 _VERDICTS = "verdicts"
+_BATCH_CHARS = 4_000_000  # characters sketched together: bounds a batch's shingle arrays
+_BATCH_DOCS = 512
 
 
 def _route(item: Any) -> beam.pvalue.TaggedOutput:
@@ -42,41 +59,81 @@ def _route(item: Any) -> beam.pvalue.TaggedOutput:
     return beam.pvalue.TaggedOutput(tag, item)
 
 
-class Dedupe(beam.PTransform):
-    """PCollection[Document] -> {"documents", "drops", "clusters", "components"}."""
+def params_of(config: DedupeConfig, seed: int = 0) -> MinHashParams:
+    """The MinHash settings of a dedupe config (banding from threshold and verify unless
+    the recipe names bands and rows)."""
+    return MinHashParams.create(config.shingle, config.ngram, config.num_perm,
+                                config.threshold, config.bands, config.rows, seed,
+                                verify=config.verify)
 
-    def __init__(self, config: DedupeConfig, seed: int = 0) -> None:
+
+class Dedupe(beam.PTransform):
+    """PCollection[Document] -> {"documents", "drops", "clusters", "components"}.
+
+    `source_dir`: the stage folder the input was read from; each pass re-reads it instead
+    of keeping the input (without it, tests on `beam.Create`, the input is reused).
+    `scratch_dir`: a folder every worker can read and write (the caller removes it), where
+    the sketching workers spill shingle sets for the pair check; without it the sets travel
+    in the sketches (fine for small inputs, but then they cross the shuffles).
+    """
+
+    def __init__(self, config: DedupeConfig, seed: int = 0,
+                 source_dir: str | None = None, scratch_dir: str | None = None) -> None:
         super().__init__()
         self.config = config
-        self.params = MinHashParams.create(
-            config.shingle, config.ngram, config.num_perm, config.threshold,
-            config.bands, config.rows, seed)
+        self.params = params_of(config, seed)
+        self.source_dir, self.scratch_dir = source_dir, scratch_dir
 
     def expand(self, docs: beam.PCollection) -> dict:
-        drops, clusters = [], []
-        if self.config.exact:
-            routed = (docs
-                      | "KeyByTextHash" >> beam.Map(lambda d: (normalised_text_hash(d.text), d))
-                      | "GroupByTextHash" >> beam.GroupByKey()
-                      | "KeepOnePerHash" >> beam.FlatMap(lambda kv: resolve_exact_group(*kv))
-                      | "RouteExact" >> beam.Map(_route).with_outputs(DOCUMENTS, DROPS, CLUSTERS))
-            docs = routed[DOCUMENTS]
-            drops.append(routed[DROPS])
-            clusters.append(routed[CLUSTERS])
-        if self.config.file_level:
-            docs, file_drops = docs | "FileLevel" >> _FileDedupe()
-            drops.append(file_drops)
-        components = None
-        if self.config.near:
-            near = docs | "Near" >> _NearDedupe(self.params, self.config)
-            docs, components = near[DOCUMENTS], near[COMPONENTS]
+        config, pipeline = self.config, docs.pipeline
+
+        def reread(name: str, wanted: Callable[..., bool] | None = None,
+                   **side: Any) -> beam.PCollection:
+            """The documents again for one pass: from the stage files only the rows whose
+            id `wanted(id, **side)` accepts (the rest never become Python objects), or the
+            input itself (its pass then filters on its own)."""
+            if self.source_dir is None:  # (a test's small input: a shuffle of documents
+                # makes the pass its own stage, which the runner needs to schedule a main
+                # input that is also upstream of its side inputs)
+                return docs | f"Again{name}" >> beam.Reshuffle()
+            return pipeline | f"Read{name}" >> ReadSelected(self.source_dir, wanted, **side)
+
+        none = pipeline | "NoRecords" >> beam.Create([])
+        drops, clusters, components = [], [], None
+        side: dict[str, beam.pvalue.AsSideInput] = {
+            "exact_dropped": beam.pvalue.AsDict(none), "cuts": beam.pvalue.AsDict(none)}
+        if config.exact:  # groups of (hash, candidate): the text stays where it was read
+            exact = (docs
+                     | "KeyByTextHash" >> beam.Map(exact_key)
+                     | "GroupByTextHash" >> beam.GroupByKey()
+                     | "DecideGroups" >> beam.FlatMapTuple(resolve_exact_candidates)
+                     | "RouteExact" >> beam.Map(_route).with_outputs(DROPS, CLUSTERS))
+            drops.append(exact[DROPS])
+            clusters.append(exact[CLUSTERS])
+            side["exact_dropped"] = beam.pvalue.AsDict(
+                exact[DROPS] | "ExactDroppedIds" >> beam.Map(lambda d: (d.doc_id, True)))
+        if config.file_level:
+            cuts = reread("ForFiles") | "FileLevel" >> _FileCuts(side["exact_dropped"])
+            side["cuts"] = beam.pvalue.AsDict(cuts)
+        verdicts = none
+        if config.near:
+            # cut files change what is sketched: only then must sketching wait for a pass
+            to_sketch = reread("ForSketch") if config.file_level else docs
+            near = to_sketch | "Near" >> _NearDedupe(
+                self.params, config, side, prepared=config.file_level,
+                scratch_dir=self.scratch_dir)
             drops.append(near[DROPS])
             clusters.append(near[CLUSTERS])
-        pipeline = docs.pipeline
-        none = pipeline | "NoRecords" >> beam.Create([])
+            components, verdicts = near[COMPONENTS], near[_VERDICTS]
+        side["verdicts"] = beam.pvalue.AsDict(verdicts)
+        final = (reread("ForOutput", near_dedup.not_dropped, exact_dropped=side["exact_dropped"],
+                        verdicts=side["verdicts"])
+                 | "Decide" >> beam.FlatMap(_present(near_dedup.final_document), **side)
+                 | "RouteDecided" >> beam.Map(_route).with_outputs(DOCUMENTS, DROPS))
+        drops.append(final[DROPS])
         out = {
-            DOCUMENTS: docs,
-            DROPS: (drops or [none]) | "AllDrops" >> beam.Flatten(),
+            DOCUMENTS: final[DOCUMENTS],
+            DROPS: drops | "AllDrops" >> beam.Flatten(),
             CLUSTERS: (clusters or [none]) | "AllClusters" >> beam.Flatten(),
         }
         if components is not None:
@@ -84,53 +141,101 @@ class Dedupe(beam.PTransform):
         return out
 
 
-class _FileDedupe(beam.PTransform):
-    """Repeated `file:` spans across repo documents: the copy in the smallest document id
-    (then path) stays, other copies are cut out of their documents."""
+def _present(decide: Callable[..., Any]) -> Callable[..., list[Any]]:
+    """A decision that may say None (nothing to pass on) as a FlatMap function (left
+    unannotated: Beam would read `**kwargs: Any` as a type hint on the side inputs, and
+    refuse them)."""
+    def flat(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        found = decide(*args, **kwargs)
+        return [] if found is None else [found]
+    return flat
 
-    def expand(self, docs: beam.PCollection):
-        keyed = docs | "KeyById" >> beam.Map(lambda d: (d.id, d))
-        removals = (
-            docs
-            | "Fingerprints" >> beam.FlatMap(file_copies)
-            | "GroupFiles" >> beam.GroupByKey()
-            | "CopiesToCut" >> beam.FlatMap(lambda kv: copies_to_cut(kv[1]))
-        )
-        resolved = ({"doc": keyed, "cut": removals} | "JoinCuts" >> beam.CoGroupByKey()
-                    | "CutFiles" >> beam.FlatMap(lambda kv: cut_files(kv[1]["doc"],
-                                                                      kv[1]["cut"])))
-        routed = resolved | "RouteFiles" >> beam.Map(_route).with_outputs(DOCUMENTS, DROPS)
-        return routed[DOCUMENTS], routed[DROPS]
+
+class _FileCuts(beam.PTransform):
+    """Documents -> `(doc id, [(span label, keeper id)])`: repeated `file:` spans across the
+    repo documents exact dedup kept; the copy in the smallest document id (then path) stays."""
+
+    def __init__(self, exact_dropped: beam.pvalue.AsSideInput) -> None:
+        super().__init__()
+        self.exact_dropped = exact_dropped
+
+    def expand(self, docs: beam.PCollection) -> beam.PCollection:
+        return (docs
+                | "ExactSurvivors" >> beam.Filter(lambda d, gone: d.id not in gone,
+                                                  gone=self.exact_dropped)
+                | "Fingerprints" >> beam.FlatMap(file_copies)
+                | "GroupFiles" >> beam.GroupByKey()
+                | "CopiesToCut" >> beam.FlatMap(lambda kv: copies_to_cut(kv[1]))
+                | "GroupCuts" >> beam.GroupByKey()
+                | "SortCuts" >> beam.MapTuple(lambda doc_id, cuts: (doc_id, sorted(cuts))))
 
 
 class _Sketch(beam.DoFn):
-    """Document -> NearSketch (candidate, band keys, shingle set when verifying)."""
+    """Documents -> NearSketch (candidate, band keys), signatures computed per batch of a
+    bundle (short documents share numpy calls)."""
 
-    def __init__(self, params: MinHashParams, verify: bool) -> None:
-        self.params, self.verify = params, verify
+    def __init__(self, params: MinHashParams, verify: bool, scratch_dir: str | None) -> None:
+        self.params, self.verify, self.scratch_dir = params, verify, scratch_dir
         self._perms: tuple[np.ndarray, np.ndarray] | None = None
+        self._batch: list[Document] = []
+        self._chars = 0
 
     def setup(self) -> None:
         self._perms = self.params.band_permutations()
 
+    def start_bundle(self) -> None:
+        self._batch, self._chars = [], 0
+
     def process(self, doc: Document):
-        sketch = near_dedup.sketch_document(doc, self.params, self._perms, self.verify)
-        if sketch is not None:
-            yield sketch
+        self._batch.append(doc)
+        self._chars += len(doc.text)
+        if self._chars >= _BATCH_CHARS or len(self._batch) >= _BATCH_DOCS:
+            yield from self._flush()
+
+    def finish_bundle(self):
+        for sketch in self._flush():
+            yield GlobalWindows.windowed_value(sketch)
+
+    def _flush(self) -> list[near_dedup.NearSketch]:
+        batch, self._batch, self._chars = self._batch, [], 0
+        if not batch:
+            return []
+        found = [s for s in near_dedup.sketch_documents(batch, self.params, self._perms,
+                                                        self.verify) if s is not None]
+        if self.verify and self.scratch_dir is not None:  # a fresh name per batch: a
+            # retried bundle writes a new file and never touches one another batch reads
+            found = near_dedup.spill_sets(found, fs.join(self.scratch_dir,
+                                                         f"{uuid.uuid4().hex}.u32"))
+        return found
 
 
 class _NearDedupe(beam.PTransform):
-    """Documents -> {"documents", "drops", "clusters", "components"} of MinHash LSH."""
+    """Documents to sketch -> {"drops", "clusters", "components", "verdicts"} of MinHash
+    LSH; `side` holds the exact drops and file cuts to apply first."""
 
-    def __init__(self, params: MinHashParams, config: DedupeConfig) -> None:
+    def __init__(self, params: MinHashParams, config: DedupeConfig,
+                 side: dict[str, beam.pvalue.AsSideInput], prepared: bool,
+                 scratch_dir: str | None) -> None:
         super().__init__()
-        self.params, self.config = params, config
+        self.params, self.config, self.side = params, config, side
+        self.prepared, self.scratch_dir = prepared, scratch_dir
 
-    def expand(self, docs: beam.PCollection) -> dict:
-        config = self.config
-        sketches = (docs
-                    | "Eligible" >> beam.Filter(near_dedup.eligible, frozenset(config.kinds))
-                    | "Sketch" >> beam.ParDo(_Sketch(self.params, config.verify)))
+    def expand(self, to_sketch: beam.PCollection) -> dict:
+        config, side = self.config, self.side
+        kinds = frozenset(config.kinds)
+        if self.prepared:  # a later pass: exact drops and file cuts applied before sketching
+            to_sketch = (to_sketch
+                         | "Prepare" >> beam.FlatMap(_present(near_dedup.prepared),
+                                                     side["exact_dropped"], side["cuts"])
+                         | "OnlyPrepared" >> beam.Filter(lambda d: isinstance(d, Document)))
+        sketches = (to_sketch
+                    | "Eligible" >> beam.Filter(near_dedup.eligible, kinds)
+                    | "Sketch" >> beam.ParDo(_Sketch(self.params, config.verify,
+                                                     self.scratch_dir)))
+        if not self.prepared:  # sketched in the input's own pass: exact drops leave here,
+            # on the small sketches
+            sketches = sketches | "ExactSurvivors" >> beam.Filter(
+                lambda s, gone: s.candidate.id not in gone, side["exact_dropped"])
         edges = sketches | "Candidates" >> _CandidatePairs(config.band_salts)
         if config.verify:
             edges = (edges, sketches) | "Verify" >> _VerifyPairs(self.params.threshold)
@@ -146,15 +251,11 @@ class _NearDedupe(beam.PTransform):
             | "KeepPolicy" >> beam.FlatMap(lambda kv: _tagged(
                 *near_dedup.component_decisions(*kv))).with_outputs(CLUSTERS, _VERDICTS)
         )
-        keyed = docs | "DocById" >> beam.Map(lambda d: (d.id, d))
         verdicts = decisions[_VERDICTS] | "VerdictById" >> beam.Map(lambda v: (v.doc_id, v))
-        applied = ({"doc": keyed, "verdict": verdicts}
-                   | "JoinVerdicts" >> beam.CoGroupByKey()
-                   | "ApplyVerdicts" >> beam.FlatMap(
-                       lambda kv: near_dedup.apply_verdict(kv[1]["doc"], kv[1]["verdict"]))
-                   | "RouteNear" >> beam.Map(_route).with_outputs(DOCUMENTS, DROPS))
-        return {DOCUMENTS: applied[DOCUMENTS], DROPS: applied[DROPS],
-                CLUSTERS: decisions[CLUSTERS], COMPONENTS: found["stats"]}
+        near_drops = decisions[_VERDICTS] | "NearDrops" >> beam.FlatMap(
+            lambda v: [] if v.drop is None else [v.drop])
+        return {DROPS: near_drops, CLUSTERS: decisions[CLUSTERS],
+                COMPONENTS: found["stats"], _VERDICTS: verdicts}
 
 
 def _tagged(record: dict[str, Any], verdicts: list[near_dedup.Verdict]
@@ -186,7 +287,12 @@ class _CandidatePairs(beam.PTransform):
 
 
 class _VerifyPairs(beam.PTransform):
-    """(edges, sketches) -> the edges whose exact Jaccard reaches the threshold."""
+    """(edges, sketches) -> the edges whose exact Jaccard reaches the threshold.
+
+    Only small records move: the plan (which node's set is needed where) joins each
+    candidate's set reference, and the check reads the sets back (from the scratch files
+    when the sketches spilled them).
+    """
 
     def __init__(self, threshold: float) -> None:
         super().__init__()
@@ -195,13 +301,19 @@ class _VerifyPairs(beam.PTransform):
     def expand(self, inputs: tuple[beam.PCollection, beam.PCollection]) -> beam.PCollection:
         edges, sketches = inputs
         threshold = self.threshold  # the lambdas below must not pickle the transform
-        sets = sketches | "ShinglesById" >> beam.Map(lambda s: (s.candidate.id, s.shingles))
-        pending = ({"edge": edges, "set": sets} | "JoinHigh" >> beam.CoGroupByKey()
-                   | "CarryHigh" >> beam.FlatMap(lambda kv: near_dedup.carry_high_set(
-                       kv[0], kv[1]["edge"], kv[1]["set"])))
-        return ({"pending": pending, "set": sets} | "JoinLow" >> beam.CoGroupByKey()
-                | "CheckJaccard" >> beam.FlatMap(lambda kv: near_dedup.verified_edges(
-                    kv[0], kv[1]["pending"], kv[1]["set"], threshold)))
+        plan = (edges
+                | "EdgeEnds" >> beam.FlatMap(near_dedup.edge_ends)
+                | "GroupEnds" >> beam.GroupByKey()
+                | "PlanNodes" >> beam.MapTuple(near_dedup.verification_plan))
+        refs = sketches | "SetRefs" >> beam.Map(lambda s: (s.candidate.id, s.shingles))
+        return ({"plan": plan, "ref": refs}
+                | "JoinPlan" >> beam.CoGroupByKey()
+                | "SendRefs" >> beam.FlatMapTuple(lambda node, got: near_dedup.
+                                                  verification_messages(node, got["plan"],
+                                                                        got["ref"]))
+                | "GroupAtLow" >> beam.GroupByKey()
+                | "CheckJaccard" >> beam.FlatMapTuple(
+                    lambda low, messages: near_dedup.verified_edges(low, messages, threshold)))
 
 
 class ConnectedComponents(beam.PTransform):

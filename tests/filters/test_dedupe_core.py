@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterable
 
 import numpy as np
 
-from longweave.filters import minhash, near_dedup
+from longweave.filters import exact, minhash, near_dedup
 from longweave.filters.components import (
     Edge,
     both_directions,
@@ -23,7 +23,14 @@ from longweave.filters.components import (
     small_star,
     union_find,
 )
-from longweave.filters.exact import Candidate, copies_to_cut, resolve_cluster
+from longweave.filters.exact import (
+    Candidate,
+    copies_to_cut,
+    exact_key,
+    normalised_text_hash,
+    resolve_cluster,
+    resolve_exact_candidates,
+)
 from longweave.filters.minhash import (
     MinHashParams,
     band_buckets,
@@ -37,7 +44,7 @@ from longweave.filters.minhash import (
     sorted_unique,
     word_hashes,
 )
-from longweave.schemas.document import Document
+from longweave.schemas.document import Document, Span
 
 TEXT = open(textwrap.__file__, encoding="utf-8").read()
 
@@ -59,6 +66,53 @@ def edited(text: str, every: int) -> str:
 def test_bands_rows_from_fp_fn_optimum():
     params = MinHashParams.create(threshold=0.8, num_perm=128)
     assert (params.bands, params.rows) == (9, 13)
+
+
+def test_verified_banding_aims_at_recall_under_the_candidate_bound():
+    """With verification the S-curve moves left: far fewer missed pairs at the threshold,
+    the mean candidate probability below it still at most `VERIFIED_MEAN_FP`, and no
+    banding within that bound misses less. Explicit bands and rows still win."""
+    verified = MinHashParams.create(threshold=0.8, num_perm=128, verify=True)
+    assert (verified.bands, verified.rows) == (18, 7)
+    below = np.linspace(0, 0.8, 801)[:-1] + 0.0005
+    above = np.linspace(0.8, 1, 201)[:-1] + 0.0005
+
+    def curve(s: np.ndarray, b: int, r: int) -> np.ndarray:
+        return 1 - (1 - s ** r) ** b
+
+    assert curve(below, 18, 7).mean() <= minhash.VERIFIED_MEAN_FP
+    missed = (1 - curve(above, 18, 7)).mean()
+    assert missed < (1 - curve(above, 9, 13)).mean() / 50
+    assert curve(np.array([0.8]), 18, 7)[0] > 0.98 > 0.5 > curve(np.array([0.8]), 9, 13)[0]
+    for b in range(1, 129):  # the bound is binding: every banding that misses less breaks it
+        for r in range(1, 128 // b + 1):
+            if (1 - curve(above, b, r)).mean() < missed * 0.95:
+                assert curve(below, b, r).mean() > minhash.VERIFIED_MEAN_FP * 0.98, (b, r)
+    explicit = MinHashParams.create(threshold=0.8, bands=9, rows=13, verify=True)
+    assert (explicit.bands, explicit.rows) == (9, 13)
+
+
+def test_batched_signatures_equal_one_at_a_time():
+    """A bundle's signatures in one call: empty sets, tiny ones and one larger than a
+    block (so documents straddle block boundaries) all equal their own `signature`."""
+    params = MinHashParams.create(verify=True)
+    perms = params.band_permutations()
+    rng = np.random.default_rng(3)
+    block = minhash._BLOCK_VALUES // len(perms[0])
+    sets = [rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32)
+            for n in (0, 1, 5, block + 7, 0, 300, block - 2, 2)]
+    got = minhash.signatures(sets, params, perms)
+    assert got.shape == (len(sets), len(perms[0]))
+    for row, values in zip(got, sets, strict=True):
+        expected = (np.full(len(perms[0]), minhash.MAX_HASH) if not len(values) else
+                    (perms[0][:, None] * values[None, :] + perms[1][:, None]).min(axis=1))
+        assert np.array_equal(row, expected)
+        assert np.array_equal(row, signature(values, params, perms))
+    docs = [Document(f"d{i}", "s", "text", t) for i, t in
+            enumerate([TEXT, "", TEXT[:200], edited(TEXT, 9)])]
+    batch = near_dedup.sketch_documents(docs, params, perms)
+    assert batch == [near_dedup.sketch_document(d, params, perms) for d in docs]
+    assert batch[1] is None
 
 
 def test_signature_estimates_jaccard_and_is_seeded():
@@ -140,13 +194,12 @@ def test_sketch_document_and_eligibility():
     params = MinHashParams.create()
     perms = params.band_permutations()
     doc = Document("d", "s", "text", TEXT)
-    got = near_dedup.sketch_document(doc, params, perms, verify=True)
+    got = near_dedup.sketch_document(doc, params, perms)
     assert got.candidate == Candidate("d", "s", len(TEXT), 0.0)
-    assert got.keys == band_keys(sketch(TEXT, params), params)
-    assert np.array_equal(got.shingles, shingle_set(TEXT, params))
-    assert near_dedup.sketch_document(doc, params, perms, verify=False).shingles is None
-    assert near_dedup.sketch_document(Document("e", "s", "text", " ,. "), params, perms,
-                                      verify=True) is None
+    assert got.keys == band_keys(sketch(TEXT, params), params) and got.shingles is None
+    verified = near_dedup.sketch_document(doc, params, perms, verify=True)
+    assert np.array_equal(verified.shingles, shingle_set(TEXT, params))
+    assert near_dedup.sketch_document(Document("e", "s", "text", " ,. "), params, perms) is None
     assert near_dedup.eligible(doc, frozenset()) and near_dedup.eligible(doc, {"text"})
     assert not near_dedup.eligible(doc, {"repo"})
 
@@ -156,34 +209,75 @@ def test_salts_spread_ids_evenly_and_keep_the_band_key():
     assert set(counts) == {0, 1, 2, 3} and min(counts.values()) > 900
     assert near_dedup.salt("doc-1", 1) == 0
     cand = Candidate("doc-1", "s", 10, 0.0)
-    entries = near_dedup.bucket_entries(near_dedup.NearSketch(cand, [(0, 11), (1, 12)], None), 4)
+    entries = near_dedup.bucket_entries(near_dedup.NearSketch(cand, [(0, 11), (1, 12)]), 4)
     part = near_dedup.salt("doc-1", 4)
     assert entries == [((0, 11, part), "doc-1"), ((1, 12, part), "doc-1")]
 
 
 def test_salted_stars_join_through_the_heads():
     """Salted sub-buckets are stars of their own; the heads' star links them into one."""
-    ids = [f"doc-{i:02d}" for i in range(12)]
-    sketches = [near_dedup.NearSketch(Candidate(i, "s", 1, 0.0), [(0, 7)], None) for i in ids]
+    ids = [f"doc-{i:02d}" for i in range(40)]
+    sketches = [near_dedup.NearSketch(Candidate(i, "s", 1, 0.0), [(0, 7)]) for i in ids]
     buckets = shuffle(e for s in sketches for e in near_dedup.bucket_entries(s, 3))
-    assert len(buckets) == 3
+    assert len(buckets) == 3 and min(len(m) for _, m in buckets) > near_dedup.CLIQUE_MAX
     edges = {e for _, members in buckets for e in near_dedup.bucket_star(members)}
     heads = shuffle(near_dedup.bucket_head(key, members) for key, members in buckets)
     edges |= {e for _, members in heads for e in near_dedup.bucket_star(members)}
-    assert all(high > low for high, low in edges) and len(edges) == len(ids) - 1
+    # star edges of the sub-buckets, plus every pair of the three heads
+    assert all(high > low for high, low in edges) and len(edges) == len(ids) - 3 + 3
     assert set(union_find(edges).values()) == {"doc-00"}
 
 
+def test_small_buckets_give_every_pair_large_ones_a_star():
+    """A family of three whose variants are closer to each other than to the smallest id
+    keeps its inner pair as a candidate; a hot bucket stays linear in its size."""
+    small = ["c", "a", "b", "a"]
+    assert near_dedup.bucket_star(small) == [("b", "a"), ("c", "a"), ("c", "b")]
+    hot = [f"m{i:03d}" for i in range(near_dedup.CLIQUE_MAX + 1)]
+    assert near_dedup.bucket_star(reversed(hot)) == [(m, "m000") for m in hot[1:]]
+
+
 def test_verification_keeps_only_pairs_at_the_threshold():
+    """The plan sends each candidate's set where its pairs are checked; nodes on no edge
+    send nothing; the check keeps the pairs at the threshold."""
     params = MinHashParams.create()
     sets = {"a": shingle_set(TEXT, params), "b": shingle_set(edited(TEXT, 200), params),
-            "c": shingle_set(edited(TEXT, 6), params)}
+            "c": shingle_set(edited(TEXT, 6), params), "d": shingle_set(TEXT[:500], params)}
     edges = [("b", "a"), ("c", "a"), ("c", "b")]
-    pending = shuffle(p for high, lows in shuffle(edges)
-                      for p in near_dedup.carry_high_set(high, lows, [sets[high]]))
-    kept = [e for low, waiting in pending
-            for e in near_dedup.verified_edges(low, waiting, [sets[low]], params.threshold)]
+    plan = dict(near_dedup.verification_plan(node, ends) for node, ends in
+                shuffle(end for e in edges for end in near_dedup.edge_ends(e)))
+    assert plan == {"a": near_dedup.PlanEntry(True, ()),
+                    "b": near_dedup.PlanEntry(True, ("a",)),
+                    "c": near_dedup.PlanEntry(False, ("a", "b"))}
+    joined = shuffle([*((n, ("plan", e)) for n, e in plan.items()),
+                      *((n, ("ref", s)) for n, s in sets.items())])
+    messages = shuffle(m for node, got in joined for m in near_dedup.verification_messages(
+        node, [v for k, v in got if k == "plan"], [v for k, v in got if k == "ref"]))
+    assert [(low, sorted(h or "-" for h, _ in got)) for low, got in messages] == [
+        ("a", ["-", "b", "c"]), ("b", ["-", "c"])]
+    kept = [e for low, got in messages
+            for e in near_dedup.verified_edges(low, got, params.threshold)]
     assert kept == [("b", "a")]
+
+
+def test_spilled_sets_read_back_the_same(tmp_path):
+    """Sets spilled by a sketching worker come back exactly; the check gives the same
+    edges on references as on the sets themselves."""
+    params = MinHashParams.create(verify=True)
+    perms = params.band_permutations()
+    docs = [Document(i, "s", "text", t) for i, t in
+            (("a", TEXT), ("b", edited(TEXT, 200)), ("c", edited(TEXT, 6)))]
+    sketches = near_dedup.sketch_documents(docs, params, perms, verify=True)
+    spilled = near_dedup.spill_sets(sketches, str(tmp_path / "batch.u32"))
+    assert [s.shingles[1:] for s in spilled] == [
+        (0, len(sketches[0].shingles)),
+        (len(sketches[0].shingles), len(sketches[1].shingles)),
+        (len(sketches[0].shingles) + len(sketches[1].shingles), len(sketches[2].shingles))]
+    for mem, ref in zip(sketches, spilled, strict=True):
+        assert np.array_equal(near_dedup.load_set(ref.shingles), mem.shingles)
+    own, high = spilled[0].shingles, spilled[1].shingles
+    assert near_dedup.verified_edges("a", [(None, own), ("b", high), ("c", spilled[2].shingles)],
+                                     0.8) == [("b", "a")]
 
 
 def test_keep_policy_reads_the_filter_score_not_a_reader_signal():
@@ -217,11 +311,60 @@ def test_component_verdicts_and_their_effect_on_documents():
     assert by_id["b"].drop is None
     assert by_id["c"].drop.detail == "duplicate-of:b cluster:a"
     assert by_id["c"].drop.reason == "duplicate"
-    kept = near_dedup.apply_verdict([docs["b"]], [by_id["b"]])[0]
+    kept = near_dedup.final_document(docs["b"], {}, {}, by_id)
     assert kept.meta == {"k": 1, "dedupe": {"cluster": "a", "cluster_size": 3}}
     assert kept.text == docs["b"].text and docs["b"].meta == {"k": 1}
-    assert near_dedup.apply_verdict([docs["a"]], [by_id["a"]]) == [by_id["a"].drop]
-    assert near_dedup.apply_verdict([docs["z"]], []) == [docs["z"]]  # in no cluster
+    # a dropped member's drop left the keep policy already: nothing more is written
+    assert near_dedup.final_document(docs["a"], {}, {}, by_id) is None
+    assert near_dedup.final_document(docs["z"], {}, {}, by_id) == docs["z"]  # in no cluster
+    assert near_dedup.final_document(docs["b"], {"b": True}, {}, by_id) is None  # exact drop
+
+
+def test_final_document_applies_cuts_and_drops_an_emptied_repo():
+    body = "def f():\n    return 1\n"
+    text = f"<repo_name>r\n<file_sep>a.py\n{body}<file_sep>b.py\n{body}"
+    first = text.index("<file_sep>a.py")
+    second = text.index("<file_sep>b.py")
+    repo = Document("r", "code", "repo", text, [Span(first, second, "file:a.py"),
+                                                Span(second, len(text), "file:b.py")])
+    cut = near_dedup.final_document(repo, {}, {"r": [("file:a.py", "k")]}, {})
+    assert [s.label for s in cut.spans] == ["file:b.py"]
+    gone = near_dedup.final_document(
+        repo, {}, {"r": [("file:a.py", "k"), ("file:b.py", "k")]}, {})
+    assert gone.reason == "duplicate" and gone.detail.startswith("duplicate-of:k")
+    assert near_dedup.prepared(repo, {}, {}) is repo
+
+
+def test_exact_groups_decide_on_candidates_and_hash_like_the_regex_definition():
+    """The numpy whitespace collapse gives the digest of NFKC + casefold + `\\s+` -> " "
+    (ASCII bytes, else UTF-32 code points: one digest per normalised text)."""
+    import unicodedata
+
+    import xxhash
+
+    def by_regex(text: str) -> str:
+        normal = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+        data = normal.encode("ascii") if normal.isascii() else normal.encode(
+            "utf-32-le", "surrogatepass")
+        return xxhash.xxh3_128_hexdigest(data)
+
+    rng = random.Random(5)
+    alphabet = "ab C\t\n\r \x1c\x85\xa0\u2028\u3000\u00dfSs\ufb01\u03a3\u03c3\ud800\u00e9"
+    samples = ["", " ", "  a  ", "\n\nx", "x \n", "A\u3000b", TEXT[:3000], "\u1e9e x",
+               "\u00c9t\u00c9 \u03a3\u039f\u03a3 \u0130i", "\u00c5ngstr\u00f6m\u00a0 \u212b",
+               "ss X", "\ufb01", "fi"] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(30))) for _ in range(3000)]
+    assert [normalised_text_hash(t) for t in samples] == [by_regex(t) for t in samples]
+    assert normalised_text_hash("\u1e9e  X") == normalised_text_hash("ss x")  # ẞ folds to ss
+    assert exact._SPACES.tolist() == [c for c in range(0x110000) if chr(c).isspace()]
+    a = Document("a", "s", "text", "Hello  World", meta={"filter": {"quality": {"score": .5}}})
+    b = Document("b", "s", "text", "hello world")
+    (key, cand_a), (key_b, cand_b) = exact_key(a), exact_key(b)
+    assert key == key_b and cand_a == Candidate("a", "s", 12, 0.5)
+    drop, record = resolve_exact_candidates(key, [cand_b, cand_a])
+    assert drop.doc_id == "b" and drop.detail == f"duplicate-of:a cluster:exact-{key[:16]}"
+    assert record["method"] == "exact" and record["members"] == ["a", "b"]
+    assert resolve_exact_candidates(key, [cand_a]) == []
 
 
 def test_repeated_files_are_cut_from_all_but_the_first_copy():

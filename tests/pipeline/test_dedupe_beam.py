@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing import test_pipeline
@@ -23,7 +25,13 @@ from apache_beam.testing.util import assert_that, equal_to
 from longweave.filters.components import union_find
 from longweave.filters.minhash import MinHashParams, jaccard, shingle_set
 from longweave.pipeline.transforms.dedupe import ConnectedComponents, Dedupe
-from longweave.schemas.document import Document, Span
+from longweave.pipeline.transforms.docio import (
+    ReadDocuments,
+    ReadSelected,
+    read_row_group,
+    row_groups,
+)
+from longweave.schemas.document import DOCUMENT_SCHEMA, Document, Span
 from longweave.schemas.meta import DEDUPE, stage_keys
 from longweave.schemas.recipe_filters import DedupeConfig
 
@@ -111,11 +119,30 @@ def chain_keeper(docs: list[Document]) -> str:
     return min((d for d in docs if d.id.startswith("chain")), key=lambda d: (-len(d.text), d.id)).id
 
 
-def test_groups_found_one_survivor_each(corpus):
+def write_stage(docs: list[Document], folder: Path) -> str:
+    """`docs` as a finished stage's Parquet documents (what the dedupe stage reads)."""
+    (folder / "documents").mkdir(parents=True)
+    table = pa.Table.from_pylist([d.to_row() for d in docs], schema=DOCUMENT_SCHEMA)
+    pq.write_table(table, folder / "documents" / "part-00000.parquet", row_group_size=4)
+    return str(folder)
+
+
+@pytest.mark.parametrize("from_files", [  # the CLI's way stays in the fast subset
+    pytest.param(False, id="pcollection", marks=pytest.mark.slow),
+    pytest.param(True, id="stage-files")])
+def test_groups_found_one_survivor_each(corpus, tmp_path, from_files):
+    """The same decisions whether the passes reuse the input or re-read the stage files
+    (how the CLI runs it: no document crosses a shuffle)."""
     keeper = chain_keeper(corpus)
     chains = [f"chain{i}" for i in range(6)]
     with test_pipeline.TestPipeline() as p:
-        out = dedupe(p, corpus, DedupeConfig())
+        if from_files:
+            folder = write_stage(corpus, tmp_path / "filter")
+            out = (p | ReadDocuments(folder)
+                   | Dedupe(DedupeConfig(), source_dir=folder,
+                            scratch_dir=str(tmp_path / "scratch")))
+        else:
+            out = dedupe(p, corpus, DedupeConfig())
         # every input is either kept or dropped with a ledger line, never both or neither
         assert_that(out["documents"] | beam.Map(
                         lambda d: (d.id, stage_keys(d.meta, DEDUPE).get("cluster_size"))),
@@ -134,6 +161,8 @@ def test_groups_found_one_survivor_each(corpus):
                               ("exact", "b0", ("b0", "b1"))]), label="clusters")
         assert_that(out["components"] | beam.Map(lambda s: s["residual_edges"]), equal_to([0]),
                     label="converged")
+    if from_files:  # the shingle sets went to the scratch folder, not through the shuffles
+        assert list((tmp_path / "scratch").glob("*.u32"))
 
 
 def test_keep_policy_prefers_quality_on_equal_length():
@@ -205,11 +234,13 @@ def test_file_level_dedup_cuts_repeated_files():
                     label="drops")
 
 
-def materialise(docs: list[Document], config: DedupeConfig, tmp: Path, *args: str
+def materialise(folder: str, config: DedupeConfig, tmp: Path, *args: str
                 ) -> dict[str, list]:
     """Every output as sorted JSON lines: what two runs compare byte for byte."""
     with beam.Pipeline(options=PipelineOptions(["--runner=DirectRunner", *args])) as p:
-        for name, pcoll in dedupe(p, docs, config).items():
+        found = p | ReadDocuments(folder) | Dedupe(config, source_dir=folder,
+                                                   scratch_dir=str(tmp / "scratch"))
+        for name, pcoll in found.items():
             (pcoll | f"Json{name}" >> beam.Map(lambda x: json.dumps(
                 x.to_row() if hasattr(x, "to_row") else x, sort_keys=True))
              | f"Write{name}" >> beam.io.WriteToText(str(tmp / name)))
@@ -220,13 +251,36 @@ def materialise(docs: list[Document], config: DedupeConfig, tmp: Path, *args: st
 
 @pytest.mark.slow
 def test_same_result_with_two_worker_processes(corpus, tmp_path):
-    small = [d for d in corpus if d.id != "long"]
+    # a long chain (buckets past CLIQUE_MAX, so stars) that one round cannot finish
+    links = [doc(f"link{i:02d}", t) for i, t in
+             enumerate(chain(stdlib_texts(8)[7], blocks=40, links=24))]
+    small = [d for d in corpus if d.id != "long"] + links
+    folder = write_stage(small, tmp_path / "filter")
     # one unrolled round: the union-find finish must complete the components
     config = DedupeConfig(band_salts=3, cc_rounds=1, exact=False)
-    one = materialise(small, config, tmp_path / "one")
-    two = materialise(small, config, tmp_path / "two",
+    one = materialise(folder, config, tmp_path / "one")
+    two = materialise(folder, config, tmp_path / "two",
                       "--direct_running_mode=multi_processing", "--direct_num_workers=2")
     assert one == two
     kept = {json.loads(line)["id"] for line in one["documents"]}
-    assert kept == {"a0", "b0", "c0", chain_keeper(small), "empty"}
+    link_keeper = min(links, key=lambda d: (-len(d.text), d.id)).id
+    assert kept == {"a0", "b0", "c0", chain_keeper(small), "empty", link_keeper}
     assert json.loads(one["components"][0])["residual_edges"] > 0
+
+
+def test_selected_rows_are_read_alone(corpus, tmp_path):
+    """The output pass reads only the documents still wanted, row group by row group."""
+    folder = write_stage(corpus, tmp_path / "filter")
+    path = str(next((tmp_path / "filter" / "documents").glob("*.parquet")))
+    groups = row_groups(path)
+    assert groups == -(-len(corpus) // 4) > 1  # 4 rows per group
+    everything = [d for g in range(groups) for d in read_row_group(path, g)]
+    assert everything == corpus
+    kept = [d for g in range(groups) for d in read_row_group(
+        path, g, lambda i, gone: i not in gone, gone={"a1", "b1", "long"})]
+    assert [d.id for d in kept] == [d.id for d in corpus if d.id not in {"a1", "b1", "long"}]
+    assert read_row_group(path, 0, lambda i: False) == []
+    with test_pipeline.TestPipeline() as p:
+        assert_that(p | ReadSelected(folder, lambda i: i.startswith("chain"))
+                    | beam.Map(lambda d: d.id),
+                    equal_to([d.id for d in corpus if d.id.startswith("chain")]))
