@@ -1,4 +1,4 @@
-"""The `longweave` command: run, demo, status, validate, report, inspect."""
+"""The `longweave` command: run, demo, status, verify, validate, report, inspect."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def _split_beam_args(argv: list[str]) -> tuple[list[str], list[str]]:
 # -v`), with their defaults; the run flags belong to `run` and `demo` only.
 GLOBAL_DEFAULTS: dict[str, object] = {"verbose": False}
 RUN_DEFAULTS: dict[str, object] = {"workdir": None, "until": "report", "scheduler_host": None,
-                                   "retries": 0}
+                                   "retries": 0, "assume_inputs_unchanged": False,
+                                   "hash_inputs": False}
 RUN_COMMANDS = ("run", "demo", "plan")
 
 
@@ -47,6 +48,12 @@ def _flag_parents() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
                      help="luigi central scheduler HOST[:PORT] (default: a local one)")
     run.add_argument("--retries", type=int, default=argparse.SUPPRESS,
                      help="times a crashed stage is run again before the run gives up")
+    run.add_argument("--assume-inputs-unchanged", action="store_true",
+                     default=argparse.SUPPRESS,
+                     help="reuse the input fingerprint collect recorded instead of listing "
+                     "every input file (huge remote corpora)")
+    run.add_argument("--hash-inputs", action="store_true", default=argparse.SUPPRESS,
+                     help="fingerprint inputs by content (sha256) too, not only size and mtime")
     return common, run
 
 
@@ -67,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("validate", help="validate a recipe and exit",
                    parents=[common]).add_argument("recipe")
     sub.add_parser("status", help="stages done in a work folder",
+                   parents=[common]).add_argument("folder", metavar="workdir")
+    sub.add_parser("verify", help="check every committed file of a work folder against its "
+                   "stage's record and the manifest's shard hashes (exit 1 if any differs)",
                    parents=[common]).add_argument("folder", metavar="workdir")
     report = sub.add_parser("report", help="(re)build the report of an output folder",
                             parents=[common])
@@ -118,7 +128,7 @@ def _missing_input(args: argparse.Namespace) -> str | None:
     from longweave.schemas import fs, layout
     from longweave.schemas.packed import Manifest
 
-    if args.command == "status" and not fs.exists(args.folder):
+    if args.command in ("status", "verify") and not fs.exists(args.folder):
         return f"no work folder at {args.folder}"
     if args.command in ("report", "publish", "export-mds") and not Manifest.exists(args.out):
         hint = ""
@@ -160,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
 
             print(format_status(workdir_status(args.folder)))
             return 0
+        if args.command == "verify":
+            from longweave.jobs.verify import verify_workdir
+
+            ok, lines = verify_workdir(args.folder)
+            print("\n".join(lines))
+            return 0 if ok else 1
         if args.command == "report":
             from longweave.pipeline.report.build import build_report
 
@@ -200,7 +216,9 @@ def _run(recipe_path: str, name: str, args: argparse.Namespace, beam_args: list[
     say(f"longweave: recipe {recipe_path} -> {workdir}")
     ok = run_workflow(recipe_path, workdir, beam_args, until=args.until,
                       scheduler_host=args.scheduler_host, verbose=args.verbose,
-                      retries=args.retries)
+                      retries=args.retries,
+                      assume_inputs_unchanged=args.assume_inputs_unchanged,
+                      hash_inputs=args.hash_inputs)
     if not ok:
         if failed_on_recipe_or_data():  # said above with the keys; a re-run would fail again
             say("longweave: run stopped: the recipe asks for what the data cannot give; "

@@ -2,8 +2,10 @@
 
 A stage writes into `<workdir>/.tmp-<stage>/`, checks its ledger (in + created = out +
 dropped), then moves the folder into place with `_SUCCESS` and `stage.json` (its hash).
-A stage is done when both exist and the hash matches the recipe: so a killed run resumes
-at the first unfinished stage, and a changed recipe re-runs exactly what it invalidates.
+A stage is done when both exist, the hash matches the recipe and its files are the ones
+`stage.json` records (sizes here; contents before a stage reads them, `jobs/verify.py`):
+so a killed run resumes at the first unfinished stage, a changed recipe or input re-runs
+exactly what it invalidates, and a damaged file re-runs the stage that wrote it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,19 @@ import apache_beam as beam
 
 from longweave.jobs.progress import capture_stderr, say, stage_progress
 from longweave.jobs.runner import pipeline_options
+from longweave.jobs.verify import (
+    StageCorrupt,
+    check_stage,
+    mark_not_done,
+    nested_stage_dirs,
+    record_files,
+    stage_record,
+)
 from longweave.schemas import fs, layout
 from longweave.schemas.ledger import Ledger
 from longweave.schemas.recipe import Recipe
+
+STAGE_WITH_INPUTS = "collect"  # the stage that reads the recipe's inputs
 
 
 @dataclass
@@ -35,6 +47,8 @@ class RunContext:
     beam_args: list[str] = field(default_factory=list)
     verbose: bool = False
     hashes: dict[str, str] = field(default_factory=dict)
+    # collect's input fingerprints ({"digest", "files", "bytes", "list"}), kept in its record
+    inputs: dict | None = None
 
     def stages_before(self, stage: str) -> list[str]:
         order = list(self.hashes)
@@ -79,11 +93,18 @@ class RunContext:
 
 
 def is_done(ctx: RunContext, stage: str) -> bool:
-    folder = ctx.stage_dir(stage)
-    marker = fs.join(folder, layout.STAGE_FILE)
-    if not (fs.exists(fs.join(folder, layout.SUCCESS)) and fs.exists(marker)):
+    """Committed with this hash, and every recorded file there at its recorded size (a
+    listing, no hashing: luigi asks often). A stage whose files do not match is marked not
+    done, said with the files, and runs again."""
+    info = stage_record(ctx.workdir, stage)
+    if info is None or info.get("hash") != ctx.hashes[stage]:
         return False
-    return fs.read_json(marker).get("hash") == ctx.hashes[stage]
+    problems = check_stage(ctx.workdir, stage, list(ctx.hashes), full=False) or []
+    if problems:
+        say(str(StageCorrupt(stage, problems)))
+        mark_not_done(ctx.workdir, stage)
+        return False
+    return True
 
 
 def commit_stage(ctx: RunContext, stage: str, body: Callable[[str], Ledger | None]) -> None:
@@ -111,6 +132,11 @@ def commit_stage(ctx: RunContext, stage: str, body: Callable[[str], Ledger | Non
         ledger.check()
         fs.write_json(fs.join(tmp, layout.LEDGER_FILE), ledger.to_json())
         fs.remove_file(fs.join(tmp, layout.COUNTS_FILE))
+    if stage == STAGE_WITH_INPUTS and ctx.inputs is not None:
+        info["inputs"] = ctx.inputs
+    hashing = time.monotonic()
+    info["files"] = record_files(tmp, nested_stage_dirs(ctx.workdir, stage, list(ctx.hashes)))
+    info["hash_seconds"] = round(time.monotonic() - hashing, 3)
     fs.write_json(fs.join(tmp, layout.STAGE_FILE), info)
     fs.publish_folder(tmp, ctx.stage_dir(stage))
     summary = f"[{stage}] done in {seconds:.1f}s"

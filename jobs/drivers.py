@@ -39,7 +39,7 @@ def _document_stage(ctx: RunContext, stage: str, upstream: str | None,
 def run_collect(ctx: RunContext) -> None:
     from longweave.pipeline.transforms.collect import Collect
 
-    _document_stage(ctx, "collect", None, lambda: Collect(ctx.recipe.sources))
+    _document_stage(ctx, "collect", None, lambda: Collect(ctx.recipe.sources, ctx.recipe.filters))
 
 
 def run_filter(ctx: RunContext) -> None:

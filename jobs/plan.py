@@ -65,7 +65,9 @@ def run_plan(recipe_path: str, args: argparse.Namespace, beam_args: list[str]) -
     say(f"longweave plan: recipe {recipe_path} -> {workdir} (stages up to synthesize)")
     if not run_workflow(recipe_path, workdir, beam_args, until="synthesize",
                         scheduler_host=args.scheduler_host, verbose=args.verbose,
-                        retries=args.retries):
+                        retries=args.retries,
+                        assume_inputs_unchanged=args.assume_inputs_unchanged,
+                        hash_inputs=args.hash_inputs):
         if failed_on_recipe_or_data():
             return 2
         say("longweave plan: a stage failed" + (":\n" + "\n".join(FAILURES) if FAILURES

@@ -7,7 +7,8 @@ everywhere and a reader can never look for a file under a name no writer uses.
 WORKDIR/
   .tmp-<stage>/               a stage being written (moved into place when it commits)
   <stage>/                    collect, filter, dedupe, tokenizer, synthesize, tokenize
-    _SUCCESS  stage.json  ledger.json
+    _SUCCESS  stage.json  ledger.json   (stage.json: hash, and every file's bytes, sha256,
+                                         rows; collect's also its input fingerprints)
     documents/*.parquet  drops/*.parquet  quarantine/*.parquet  (clusters|components)/*.jsonl
   tokenize/segments/*.parquet
   logs/<stage>.log

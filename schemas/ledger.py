@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
 
 from longweave.schemas.document import make_document_id
+from longweave.schemas.meta import PATH as META_PATH
+
+META_RECORD = "record"  # CollectedMeta's record key (the record inside a multi-record input)
 
 
 @dataclass(frozen=True)
@@ -17,17 +21,33 @@ class Drop:
 
     `reason` is the ledger category (`filtered:<rule>`, `duplicate`, `quarantined:<error>`,
     `sampled-out`, ...); `detail` says more for the one record (`duplicate-of:<id>`, the
-    error text, the measured value against its threshold).
+    error text, the measured value against its threshold). `path` and `record` locate the
+    input the document came from (its collect-time `meta["path"]` and `meta["record"]`), so
+    any drop row leads back to a file and a record in it; empty for a synthetic sample.
     """
 
     doc_id: str
     source: str
     reason: str
     detail: str = ""
+    path: str = ""
+    record: str = ""
 
     def to_row(self) -> dict[str, str]:
         return {"doc_id": self.doc_id, "source": self.source, "reason": self.reason,
-                "detail": self.detail}
+                "detail": self.detail, "path": self.path, "record": self.record}
+
+    def with_locator(self, meta: Mapping[str, Any] | str | None) -> Drop:
+        """This drop naming the input of the document whose meta (or meta JSON) is given;
+        a drop that already names one keeps it."""
+        if self.path or not meta:
+            return self
+        if isinstance(meta, str):
+            meta = json.loads(meta)
+        path, record = meta.get(META_PATH), meta.get(META_RECORD)
+        if not path:
+            return self
+        return replace(self, path=str(path), record="" if record is None else str(record))
 
     @classmethod
     def quarantined(cls, doc_id: str, source: str, error: Exception, stage: str) -> Drop:
@@ -64,12 +84,13 @@ class Rejected:
             source=self.source,
             reason=f"quarantined:{kind}",
             detail=f"{self.locator} [{self.record}]: {self.error}",
+            path=self.locator, record=self.record,
         )
 
 
 DROP_SCHEMA = pa.schema(
     [("doc_id", pa.string()), ("source", pa.string()), ("reason", pa.string()),
-     ("detail", pa.large_string())]
+     ("detail", pa.large_string()), ("path", pa.string()), ("record", pa.string())]
 )
 QUARANTINE_SCHEMA = pa.schema(
     [("source", pa.string()), ("locator", pa.string()), ("record", pa.string()),

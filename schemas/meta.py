@@ -79,6 +79,8 @@ class CollectedMeta(TypedDict, total=False):
     path: str  # the locator read, so quarantine, report and audit point back to the input
     record: str  # the record inside a multi-record input ("line 3", "row 0")
     format: str  # which input format or adapter produced the document
+    redacted: dict[str, int]  # secrets and PII masked as the document was read, per kind
+    # (recipe's filters.redact_*), so no intermediate file holds them (sources/redact.py)
 
 
 class TextMeta(CollectedMeta, total=False):
@@ -142,6 +144,8 @@ class RepoMeta(CollectedMeta, total=False):
     skipped: dict[str, str]  # skipped path -> reason (capped at options.max_skipped_listed)
     skipped_counts: dict[str, int]  # skipped files per reason (never capped)
     skipped_truncated: bool  # `skipped` lists fewer paths than were skipped
+    size_refusals: dict[str, str]  # path -> its size and the cap that refused it (listed
+    # like `skipped`): an oversize or capped file can be traced to the option to raise
     lossy_decoded: list[str]  # files decoded with replacement characters
     resolve_errors: dict[str, str]  # path -> why its imports could not be resolved
 

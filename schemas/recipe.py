@@ -109,6 +109,12 @@ class Recipe(BaseModel):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Recipe:
+        specials = int(self.tokenizer.bos) + int(self.tokenizer.eos)
+        for i, bucket in enumerate(self.buckets):
+            if bucket <= specials + 1:
+                raise _keyed(f"buckets[{i}]", f"a bucket of {bucket} tokens cannot hold a "
+                             f"document: it must be larger than the {specials} BOS/EOS "
+                             f"token(s) of every piece plus one")
         names = [s.name for s in self.sources]
         for i, name in enumerate(names):
             if names.index(name) != i:
@@ -251,6 +257,30 @@ def _check_paths(recipe: Recipe) -> None:
         raise RecipeError(f"tokenizer.path: path does not exist: {tok}")
 
 
+def refuse_bool_numbers(raw: Any, validated: Any, key: str) -> None:
+    """Refuse a YAML `true`/`false` that validation turned into a number.
+
+    Pydantic's lax mode reads `true` as 1 for an int or float field, so `buckets: [true]`
+    would become a one-token bucket. Walking the input beside the validated model catches
+    it for every section at once, whatever model declares the field: a bool in the input
+    whose validated value is no longer a bool was read as a number.
+    """
+    if isinstance(raw, bool):
+        if not isinstance(validated, bool) and isinstance(validated, int | float):
+            raise RecipeError(f"{key or '<recipe>'}: {str(raw).lower()} is a yes/no value, "
+                              f"not a number; write the number")
+        return
+    if isinstance(raw, dict) and isinstance(validated, dict):
+        for name, value in raw.items():
+            if name in validated:
+                refuse_bool_numbers(value, validated[name],
+                                    f"{key}.{name}" if key else str(name))
+    elif isinstance(raw, list) and isinstance(validated, list | tuple):
+        if len(raw) == len(validated):
+            for i, (value, checked) in enumerate(zip(raw, validated, strict=True)):
+                refuse_bool_numbers(value, checked, f"{key}[{i}]")
+
+
 def _check_source_options(recipe: Recipe) -> None:
     for i, spec in enumerate(recipe.sources):
         if spec.kind not in SOURCE_OPTIONS:
@@ -258,11 +288,13 @@ def _check_source_options(recipe: Recipe) -> None:
                 f"sources[{i}].kind: unknown source kind {spec.kind!r}; "
                 f"known: {sorted(SOURCE_OPTIONS)}")
         try:
-            spec.parsed_options()
+            options = spec.parsed_options()
         except ValidationError as error:
             detail = _format_validation_error(error)
             raise RecipeError("\n".join(
                 f"sources[{i}].options.{line}" for line in detail.splitlines())) from None
+        refuse_bool_numbers(spec.options, options.model_dump(mode="python"),
+                            f"sources[{i}].options")
 
 
 def _resolve_paths(recipe: Recipe, recipe_dir: Path) -> None:
@@ -299,6 +331,7 @@ def parse_recipe(data: Any, recipe_dir: Path) -> Recipe:
         recipe = Recipe.model_validate(data)
     except ValidationError as error:
         raise RecipeError(_format_validation_error(error)) from None
+    refuse_bool_numbers(data, recipe.model_dump(mode="python"), "")
     _resolve_paths(recipe, recipe_dir.resolve())
     recipe._recipe_dir = recipe_dir.resolve()
     _check_source_options(recipe)

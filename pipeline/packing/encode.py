@@ -37,7 +37,7 @@ def _tokenize_batch(tokenizer: Tokenizer, docs: list[Document], buckets: list[in
     for encoded in encode_batch(tokenizer, docs):
         if len(encoded.ids) == 0:
             yield Drop(encoded.doc.id, encoded.doc.source, "filtered:no_tokens",
-                       "the document encodes to zero tokens")
+                       "the document encodes to zero tokens").with_locator(encoded.doc.meta)
             continue
         for segment in segment_document(encoded, buckets, specials, policy, seed):
             yield segment.to_row()

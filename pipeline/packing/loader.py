@@ -23,6 +23,10 @@ in order), and every rank gets the same `len(loader) = rows // W` rows, so no ra
 a collective for a row another has not got; the last `rows % W` rows (`loader.dropped`) are
 not read in that epoch. All ranks share one position, so rank 0's `state_dict()` resumes
 every rank.
+
+Each shard's bytes are checked against the manifest's sha256 when the shard is opened
+(`verify=False` skips it): a damaged shard is a `LoaderError` naming it, never silently
+different training data.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from longweave.pipeline.packing.bestfit import position_ids as segment_positions
-from longweave.pipeline.packing.shards import read_shard
+from longweave.pipeline.packing.shards import ShardHashMismatch, read_shard
 from longweave.schemas import fs, layout
 from longweave.schemas.packed import PAD_DOC_ID, Manifest
 
@@ -94,13 +98,18 @@ class PackedLoader:
     none skipped. A position past the end is an error, never an empty epoch.
     """
 
-    def __init__(self, out_dir: str, bucket: int, rank: int = 0, world_size: int = 1) -> None:
+    def __init__(self, out_dir: str, bucket: int, rank: int = 0, world_size: int = 1,
+                 verify: bool = True) -> None:
         if world_size < 1 or not 0 <= rank < world_size:
             raise LoaderError(f"rank {rank} of world_size {world_size}: need 0 <= rank < "
                               f"world_size")
         manifest = read_manifest(out_dir)
         self.out_dir, self.bucket, self.rank, self.world_size = out_dir, bucket, rank, world_size
+        # verify: each shard's sha256 is checked against the manifest as it is opened (one
+        # hash of bytes already read whole), so a damaged shard raises instead of training
+        self.verify = verify
         self.shards = [(s.path, s.rows) for s in manifest.shards if s.bucket == bucket and s.rows]
+        self.hashes = {s.path: s.sha256 for s in manifest.shards}
         self.total_rows = sum(rows for _, rows in self.shards)
         if not self.shards:
             raise LoaderError(f"{out_dir}: bucket {bucket} has no rows; buckets with rows: "
@@ -124,7 +133,7 @@ class PackedLoader:
             local = wanted[(wanted >= first) & (wanted < first + count)] - first
             first += count
             if local.size:
-                table = read_shard(fs.join(self.out_dir, *path.split("/")))
+                table = self._open(path)
                 yield from training_rows(table.take(pa.array(local)))
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
@@ -133,6 +142,13 @@ class PackedLoader:
             if self.next_row == len(self):  # the last row: the position is the next epoch's start
                 self.next_row, self.epoch = 0, self.epoch + 1
             yield row
+
+    def _open(self, path: str) -> pa.Table:
+        try:
+            return read_shard(fs.join(self.out_dir, *path.split("/")),
+                              self.hashes[path] if self.verify else None)
+        except ShardHashMismatch as error:
+            raise LoaderError(f"{error}; `longweave verify` checks the whole folder") from None
 
     def state_dict(self) -> dict[str, int]:
         """The position to save with a checkpoint (the same on every rank)."""

@@ -146,7 +146,11 @@ def plan_pieces(n_tokens: int, boundaries: list[int], limit: int,
     the farthest natural boundary within reach; only when no boundary is in reach (one unit
     longer than `limit`) is the piece cut at exactly `limit` tokens.
     Returns `(start, end, how)` with how `none`, `boundary` or `cut`.
+    A `limit` under 1 can hold no token: an error, never a loop that does not advance.
     """
+    if limit < 1:
+        raise ValueError(f"a piece limit of {limit} tokens holds no token: every bucket "
+                         f"must exceed the special tokens it holds")
     if n_tokens <= limit:
         return [(0, n_tokens, "none")]
     strong = strong or []
@@ -157,7 +161,7 @@ def plan_pieces(n_tokens: int, boundaries: list[int], limit: int,
         if reach >= n_tokens:
             pieces.append((start, n_tokens, "boundary"))
             break
-        end = _farthest(strong, start + limit // 2, reach)
+        end = _farthest(strong, start + max(1, limit // 2), reach)
         if end is None:
             end = _farthest(boundaries, start + 1, reach)
         if end is None:

@@ -62,7 +62,16 @@ def shard_paths(out_dir: str) -> list[str]:
                   key=lambda p: (layout.bucket_of_shard(p), p))
 
 
-def read_shard(path: str) -> pa.Table:
-    """A whole shard as an Arrow table (through FileSystems, so remote paths work)."""
-    with pa.ipc.open_file(pa.BufferReader(fs.read_bytes(path))) as reader:
+class ShardHashMismatch(ValueError):
+    """A shard's bytes are not the ones its manifest recorded."""
+
+
+def read_shard(path: str, sha256: str | None = None) -> pa.Table:
+    """A whole shard as an Arrow table (through FileSystems, so remote paths work); with
+    `sha256`, its bytes are checked against it first (the bytes are in memory anyway)."""
+    data = fs.read_bytes(path)
+    if sha256 is not None and (found := hashlib.sha256(data).hexdigest()) != sha256:
+        raise ShardHashMismatch(f"{path}: sha256 {found[:12]}... is not the manifest's "
+                                f"{sha256[:12]}...: the shard changed after it was written")
+    with pa.ipc.open_file(pa.BufferReader(data)) as reader:
         return reader.read_all()

@@ -86,7 +86,7 @@ class RouteSegments(beam.DoFn):
         if copies == 0:
             yield beam.pvalue.TaggedOutput(DROPS, Drop(
                 segment.segment_id, segment.source, self.plan.drop_reason(*key),
-                f"bucket {segment.bucket}, {segment.tokens} tokens"))
+                f"bucket {segment.bucket}, {segment.tokens} tokens").with_locator(segment.meta))
             return
         for shard in self.routes[segment.segment_id]:
             if shard not in writers:

@@ -20,7 +20,15 @@ from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows, write_
 from longweave.pipeline.transforms.ledger_io import WriteCounts, count_as, count_drops
 from longweave.pipeline.transforms.progress import OUTPUT, document_chars, track
 from longweave.schemas import fs, layout
-from longweave.schemas.ledger import DROP_SCHEMA, QUARANTINE_SCHEMA, Drop, Rejected
+from longweave.schemas.document import Document
+from longweave.schemas.ledger import (
+    DROP_SCHEMA,
+    META_PATH,
+    META_RECORD,
+    QUARANTINE_SCHEMA,
+    Drop,
+    Rejected,
+)
 
 DOCUMENTS = layout.DOCUMENTS_DIR
 DROPS = layout.DROPS_DIR
@@ -41,6 +49,32 @@ def passthrough(pcoll: beam.PCollection) -> dict[str, Any]:
     """Stage output that keeps every document and drops none."""
     drops = pcoll.pipeline | "NoDrops" >> beam.Create([], reshuffle=False).with_output_types(Drop)
     return {DOCUMENTS: pcoll, DROPS: drops}
+
+
+def _locator_pair(item: Any) -> list[tuple[str, dict]]:
+    """(document id, its meta's locator) of one input document; none for a rejected read
+    (its drop names the input already)."""
+    if not isinstance(item, Document):
+        return []
+    meta = item.meta
+    return [(item.id, {k: meta[k] for k in (META_PATH, META_RECORD) if meta.get(k)})]
+
+
+def _fill_locator(group: tuple[str, dict[str, list]]) -> list[Drop]:
+    """Each drop of one document id, naming the input its document came from."""
+    _, found = group
+    metas = sorted(found["inputs"], key=lambda m: (m.get(META_PATH, ""), m.get(META_RECORD, "")))
+    return [drop.with_locator(metas[0] if metas else None) for drop in found["drops"]]
+
+
+def with_locators(drops: beam.PCollection, docs_in: beam.PCollection) -> beam.PCollection:
+    """Drops with the file and record of the document each concerns, from the stage's
+    input documents: every stage's rule can make a bare `Drop(id, source, reason)` and
+    its row still leads back to the input (a shuffle of ids and locators, not documents)."""
+    keyed = {"drops": drops | "KeyDrops" >> beam.Map(lambda d: (d.doc_id, d)),
+             "inputs": docs_in | "InputLocators" >> beam.FlatMap(_locator_pair)}
+    return keyed | "JoinLocators" >> beam.CoGroupByKey() | "FillLocators" >> beam.FlatMap(
+        _fill_locator)
 
 
 def write_ledger_inputs(tmp: str, drops: beam.PCollection, counted: list) -> None:
@@ -70,7 +104,7 @@ def write_stage_outputs(tmp: str, docs_in: beam.PCollection, result: dict) -> No
         (pcoll | f"{name}ToJson" >> beam.Map(lambda r: json.dumps(r, sort_keys=True))
          | f"Write{name}" >> beam.io.WriteToText(fs.join(tmp, name, "part"),
                                                  file_name_suffix=".jsonl"))
-    write_ledger_inputs(tmp, result[DROPS], counted)
+    write_ledger_inputs(tmp, with_locators(result[DROPS], docs_in), counted)
 
 
 def document_stage(pipeline: beam.Pipeline, name: str, upstream_dir: str | None,

@@ -3,20 +3,26 @@
 Every input becomes the same thing: a name plus a stream of `Entry` (relative posix path,
 size, symlink target, a bounded loader), so selection and resolution never care about the
 container. Archives are read in memory, never extracted, so a hostile member name cannot
-write anywhere; symlinks are reported, never followed.
+write anywhere; symlinks are reported, never followed. An archive on a remote store
+(gs://, s3://, memory://) is read through FileSystems (`open_archive`), so a remote worker
+reads it like a local one; folders and git refs exist only on local disk.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import shutil
 import subprocess
 import tarfile
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import BinaryIO
 
+from longweave.schemas import fs
 from longweave.sources.repos.select import Selector
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")
@@ -123,7 +129,7 @@ def _file_loader(full: str) -> Callable[[int], bytes]:
 def walk_tar(archive: tarfile.TarFile, max_members: int, max_bytes: int) -> Iterator[Entry]:
     """Members of an opened tar as entries, refusing escapes and archives over the caps."""
     members = archive.getmembers()
-    _check_caps(len(members), sum(m.size for m in members), max_members, max_bytes)
+    _check_caps([(m.name, m.size) for m in members], max_members, max_bytes)
     for member in members:
         if member.isdir():
             continue
@@ -145,7 +151,7 @@ def _tar_loader(archive: tarfile.TarFile, member: tarfile.TarInfo) -> Callable[[
 
 def walk_zip(archive: zipfile.ZipFile, max_members: int, max_bytes: int) -> Iterator[Entry]:
     infos = archive.infolist()
-    _check_caps(len(infos), sum(i.file_size for i in infos), max_members, max_bytes)
+    _check_caps([(i.filename, i.file_size) for i in infos], max_members, max_bytes)
     for info in infos:
         if info.is_dir():
             continue
@@ -167,11 +173,39 @@ def _zip_loader(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[in
     return load
 
 
-def _check_caps(members: int, total: int, max_members: int, max_bytes: int) -> None:
-    if members > max_members:
-        raise InputError(f"ArchiveTooLarge: {members} members > cap {max_members}")
+def _check_caps(sizes: list[tuple[str, int]], max_members: int, max_bytes: int) -> None:
+    """Refuse an archive over the caps by its declared sizes, naming the cap (the option to
+    raise) and the largest member, so a zip bomb is traced to the member that blew it up."""
+    if len(sizes) > max_members:
+        raise InputError(f"ArchiveTooLarge: {len(sizes)} members > cap max_archive_members "
+                         f"{max_members}")
+    total = sum(size for _, size in sizes)
     if total > max_bytes:
-        raise InputError(f"ArchiveTooLarge: {total} bytes uncompressed > cap {max_bytes}")
+        name, size = max(sizes, key=lambda item: (item[1], item[0]))
+        raise InputError(f"ArchiveTooLarge: {total} bytes uncompressed > cap "
+                         f"max_archive_bytes {max_bytes}; largest member {name!r}: "
+                         f"{size} bytes")
+
+
+SPOOL_BYTES = 64 << 20  # a remote archive is held in memory up to this, then on local disk
+
+
+@contextmanager
+def open_archive(locator: str) -> Iterator[BinaryIO]:
+    """A seekable binary handle on an archive, local or remote.
+
+    zip and tar need to seek, which object-store streams cannot be relied on to do; a
+    remote archive is copied into a spooled temporary file first (bounded memory).
+    """
+    if fs.is_local(locator):
+        with open(locator, "rb") as handle:
+            yield handle
+        return
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        with fs.open_binary(locator) as remote:
+            shutil.copyfileobj(remote, spool, 1 << 20)
+        spool.seek(0)
+        yield spool  # type: ignore[misc] - a SpooledTemporaryFile is a binary file
 
 
 def strip_common_top(entries: list[Entry]) -> list[Entry]:

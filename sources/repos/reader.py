@@ -3,7 +3,9 @@
 Locators (what `locate` lists and `read` takes):
 - a folder (with `layout: subdirs`, each kept subfolder of a path is one repository);
 - `git+<folder>@<ref>` (a plain folder with a `.git` becomes one when `options.ref` is set);
-- a `.tar.gz`/`.tgz`/`.tar`/`.tar.bz2`/`.tar.xz`/`.zip` archive;
+- a `.tar.gz`/`.tgz`/`.tar`/`.tar.bz2`/`.tar.xz`/`.zip` archive, local or on a remote
+  store (gs://, s3://, memory://: read through FileSystems; a remote folder lists the
+  archives under it);
 - a `.jsonl`/`.parquet` file or a saved `datasets` folder of the-stack-shaped rows (one
   document per repository named in the rows).
 """
@@ -17,6 +19,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from longweave.schemas import fs
 from longweave.schemas.document import Document, make_document_id
 from longweave.schemas.ledger import Rejected
 from longweave.schemas.meta import RepoMeta
@@ -32,9 +35,11 @@ from longweave.sources.repos.graph import build_graph, dependency_order, graph_s
 from longweave.sources.repos.inputs import (
     ARCHIVE_SUFFIXES,
     GIT_PREFIX,
+    SPOOL_BYTES,
     Entry,
     git_archive,
     link_escapes,
+    open_archive,
     repo_name,
     split_git_locator,
     strip_common_top,
@@ -50,6 +55,8 @@ from longweave.sources.repos.tables import TABLE_SUFFIXES, is_saved_dataset, tab
 
 __all__ = ["RepoReader"]
 
+MAX_REFUSALS_SHOWN = 5  # size refusals named in an EmptyRepository error (meta lists more)
+
 
 class RepoReader(SourceReader):
     kind = "repo"
@@ -58,7 +65,9 @@ class RepoReader(SourceReader):
     def locate(cls, paths: list[str], options: RepoOptions) -> list[str]:
         repos: list[str] = []
         for path in expand_globs(paths):
-            if path.startswith(GIT_PREFIX):
+            if not fs.is_local(path):
+                repos.extend(_remote_repos(path))
+            elif path.startswith(GIT_PREFIX):
                 has_ref = "@" in path[len(GIT_PREFIX):]
                 repos.append(path if has_ref or not options.ref else f"{path}@{options.ref}")
             elif not os.path.isdir(path) or is_saved_dataset(path):
@@ -77,6 +86,16 @@ class RepoReader(SourceReader):
         return safe_read(source, locator, _read(source, locator, options))
 
 
+def _remote_repos(path: str) -> list[str]:
+    """A remote archive or table file is one locator; a remote folder (a key prefix) is
+    every archive under it. A prefix with none stays as it is, so `read` rejects it by
+    name instead of it vanishing."""
+    if path.endswith(ARCHIVE_SUFFIXES + TABLE_SUFFIXES):
+        return [path]
+    found = [p for p in fs.glob(path.rstrip("/") + "/**") if p.endswith(ARCHIVE_SUFFIXES)]
+    return found or [path]
+
+
 def _subdir_repos(path: str, options: RepoOptions) -> list[str]:
     found = []
     for name in sorted(os.listdir(path)):
@@ -93,7 +112,7 @@ def _subdir_repos(path: str, options: RepoOptions) -> list[str]:
 
 
 def _read(source: str, locator: str, options: RepoOptions) -> Iterator[Document | Rejected]:
-    if locator.endswith(TABLE_SUFFIXES) or (os.path.isdir(locator)
+    if locator.endswith(TABLE_SUFFIXES) or (fs.is_local(locator) and os.path.isdir(locator)
                                             and is_saved_dataset(locator)):
         for item in table_repositories(source, locator, options):
             if isinstance(item, Rejected):
@@ -104,9 +123,14 @@ def _read(source: str, locator: str, options: RepoOptions) -> Iterator[Document 
                                      flat=True, input_kind="table")
         return
     name = repo_name(locator)
-    if locator.startswith(GIT_PREFIX):
+    if not fs.is_local(locator) and not locator.endswith(ARCHIVE_SUFFIXES):
+        yield Rejected(source, locator, "*",
+                       "UnknownInput: a remote repository must be an archive "
+                       f"({', '.join(ARCHIVE_SUFFIXES)}) or a table file; no archive found "
+                       "under this prefix (folders and git refs are read from local disk)")
+    elif locator.startswith(GIT_PREFIX):
         path, ref = split_git_locator(locator)
-        with tempfile.SpooledTemporaryFile(max_size=64 << 20) as spool:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
             git_archive(path, ref, spool)
             with tarfile.open(fileobj=spool, mode="r:") as archive:
                 entries = walk_tar(archive, options.max_archive_members,
@@ -114,13 +138,14 @@ def _read(source: str, locator: str, options: RepoOptions) -> Iterator[Document 
                 yield build_document(source, locator, name, entries, options, flat=True,
                                      input_kind="git", extra={"ref": ref})
     elif locator.endswith(".zip"):
-        with zipfile.ZipFile(locator) as archive:
+        with open_archive(locator) as handle, zipfile.ZipFile(handle) as archive:
             entries = strip_common_top(list(walk_zip(
                 archive, options.max_archive_members, options.max_archive_bytes)))
             yield build_document(source, locator, name, entries, options, flat=True,
                                  input_kind="archive")
     elif locator.endswith(ARCHIVE_SUFFIXES):
-        with tarfile.open(locator, mode="r:*") as archive:
+        with open_archive(locator) as handle, \
+                tarfile.open(fileobj=handle, mode="r:*") as archive:
             entries = strip_common_top(list(walk_tar(
                 archive, options.max_archive_members, options.max_archive_bytes)))
             yield build_document(source, locator, name, entries, options, flat=True,
@@ -149,8 +174,13 @@ def build_document(source: str, locator: str, name: str, entries: Iterable[Entry
                 selector.add_gitignore(folder, entry.load(1_000_000).decode("utf-8", "replace"))
     texts, aux, lossy = _select(entries, selector, options, flat)
     if not texts:
+        refusals = sorted(selector.size_refusals.items())
+        shown = "; ".join(f"{path}: {detail}" for path, detail in refusals[:MAX_REFUSALS_SHOWN])
+        more = f" and {len(refusals) - MAX_REFUSALS_SHOWN} more" \
+            if len(refusals) > MAX_REFUSALS_SHOWN else ""
         return Rejected(source, locator, "*", "EmptyRepository: no code files selected "
-                        f"(skipped: {dict(sorted(selector.counts.items()))})")
+                        f"(skipped: {dict(sorted(selector.counts.items()))})"
+                        + (f"; refused by size: {shown}{more}" if refusals else ""))
     index = RepoIndex(texts, aux, tuple(options.include_dirs))
     imports, errors = resolve_repository(index, name)
     graph = build_graph(sorted(texts), imports)
@@ -180,6 +210,7 @@ def build_document(source: str, locator: str, name: str, entries: Iterable[Entry
         "skipped": skipped,
         "skipped_counts": dict(sorted(selector.counts.items())),
         "skipped_truncated": len(selector.skipped) > len(skipped),
+        "size_refusals": dict(sorted(selector.size_refusals.items())[:cap]),
         "lossy_decoded": sorted(lossy),
         "resolve_errors": errors,
         **(extra or {}),
@@ -207,16 +238,22 @@ def _select(entries: Iterable[Entry], selector: Selector, options: RepoOptions, 
                 not selector.gitignored(path)):
             aux[path] = entry.load(options.max_file_bytes).decode("utf-8", "replace")
         reason = selector.path_reason(path, entry.size)
-        if reason is None and len(texts) >= options.max_files:
-            reason = "file-cap"
+        detail = None
+        if reason == "oversize":
+            detail = f"{entry.size} bytes > cap max_file_bytes {options.max_file_bytes}"
+        elif reason is None and len(texts) >= options.max_files:
+            reason, detail = "file-cap", f"cap max_files {options.max_files} already selected"
         elif reason is None and total + entry.size > options.max_repo_bytes:
             reason = "repo-size-cap"
+            detail = (f"{entry.size} bytes would bring the selection to "
+                      f"{total + entry.size} > cap max_repo_bytes {options.max_repo_bytes}")
         if reason:
-            selector.skip(path, reason)
+            selector.skip(path, reason, detail)
             continue
         data = entry.load(options.max_file_bytes + 1)
-        if len(data) > options.max_file_bytes:  # the declared size was wrong
-            selector.skip(path, "oversize")
+        if len(data) > options.max_file_bytes:  # the declared size was wrong (a lying header)
+            selector.skip(path, "oversize", f"declared {entry.size} bytes but holds more "
+                                            f"than cap max_file_bytes {options.max_file_bytes}")
             continue
         text, reason, was_lossy = selector.decode(path, data)
         if text is None:

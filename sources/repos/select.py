@@ -59,12 +59,17 @@ class Selector:
     respect_gitignore: bool = True
     skipped: dict[str, str] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+    # path -> its size and the cap that refused it, for the size reasons (`size_refusal`)
+    size_refusals: dict[str, str] = field(default_factory=dict)
     _ignores: dict[str, pathspec.GitIgnoreSpec] = field(default_factory=dict)
     _dir_reasons: dict[str, str | None] = field(default_factory=dict)
 
-    def skip(self, path: str, reason: str) -> None:
+    def skip(self, path: str, reason: str, detail: str | None = None) -> None:
+        """Leave `path` out for `reason`; `detail` (size against cap) is kept beside it."""
         self.skipped[path] = reason
         self.counts[reason] += 1
+        if detail is not None:
+            self.size_refusals[path] = detail
 
     def add_gitignore(self, folder: str, text: str) -> None:
         """Register the `.gitignore` of `folder` ("" for the root)."""

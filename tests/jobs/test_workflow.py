@@ -16,7 +16,7 @@ import yaml
 from longweave.jobs import drivers
 from longweave.jobs.cli import main
 from longweave.jobs.context import RunContext, commit_stage
-from longweave.jobs.stages import STAGE_BY_NAME, run_context, stage_hashes
+from longweave.jobs.stages import STAGE_BY_NAME, run_context
 from longweave.jobs.workflow import failed_on_recipe_or_data, run_workflow
 from longweave.pipeline.packing.shortfalls import MixtureShortfall, Shortfall
 from longweave.schemas.recipe import load_recipe
@@ -90,7 +90,7 @@ def test_a_rerun_says_which_stages_it_skipped(tmp_path: Path, monkeypatch: pytes
     assert run_workflow(str(recipe), str(tmp_path / "w"), [], until="collect")
     assert "already done" not in capfd.readouterr().err
     assert run_workflow(str(recipe), str(tmp_path / "w"), [], until="collect")
-    collect_hash = stage_hashes(load_recipe(recipe))["collect"]
+    collect_hash = run_context(load_recipe(recipe), str(tmp_path / "w")).hashes["collect"]
     assert f"[collect] already done (hash {collect_hash}), skipped" in capfd.readouterr().err
     assert len(calls) == 1
 
