@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from longweave.jobs.cli import main
@@ -192,7 +192,7 @@ def test_drop_rows_name_the_file_and_record_of_their_document() -> None:
     other = Document(id="d2", source="s", kind="text", text="y", meta={"path": "/in/b.txt"})
     drops = [Drop("d1", "s", "filtered:min_chars"), Drop("d2", "s", "duplicate"),
              Drop("synthetic:1", "synth", "failed")]
-    with TestPipeline() as pipeline:
+    with BeamTestPipeline() as pipeline:
         located = with_locators(pipeline | "Drops" >> beam.Create(drops),
                                 pipeline | "Docs" >> beam.Create([doc, other]))
         assert_that(located | beam.Map(lambda d: (d.doc_id, d.path, d.record)), equal_to([
