@@ -126,10 +126,14 @@ def share_shortfalls(recipe: Recipe, entries: list[EntryPlan], budget: int,
                 f"{where(limiting, top.source, top.bucket)} sets it")
             detail += (f"budget.tokens is unset, so the budget is already the most the data "
                        f"allow, and {setter}: {top.available:,} tokens x budget.max_epochs "
-                       f"{epochs:g} / share {top.share:g} = {budget:,}. The data are short: "
-                       f"add {top.source} data, raise budget.max_epochs, or lower "
-                       f"mixture[{limiting}].share")
-            keys = ("budget.max_epochs", f"mixture[{limiting}].share", "budget.min_share_ratio")
+                       f"{epochs:g} / share {top.share:g} = {budget:,}. The data hold this "
+                       f"entry's target; its whole segments are what land far from it. A "
+                       f"larger budget makes the target large against them: add "
+                       f"{top.source} data, raise budget.max_epochs, or lower "
+                       f"mixture[{limiting}].share; or use smaller buckets so long "
+                       f"documents split into smaller segments")
+            keys = ("budget.max_epochs", f"mixture[{limiting}].share",
+                    "budget.min_share_ratio")
         met = math.floor(actual / entry.share * 100) / 100
         detail += f"; or accept this share with budget.min_share_ratio: {met:g}"
         problems.append(Shortfall(where(i, entry.source, entry.bucket), detail, keys))

@@ -152,8 +152,10 @@ def test_with_an_unlimited_budget_the_advice_is_more_data_not_a_larger_budget() 
     assert ("budget.tokens is unset, so the budget is already the most the data allow, and "
             "mixture[1] (b, all buckets) sets it: 4,400 tokens x budget.max_epochs 1 / share "
             "0.9 = 4,888") in text
-    assert ("The data are short: add b data, raise budget.max_epochs, or lower "
-            "mixture[1].share") in text
+    # the data hold the target (the budget is what they allow): whole segments miss it
+    assert "The data hold this entry's target" in text and "data are short" not in text
+    assert ("add b data, raise budget.max_epochs, or lower mixture[1].share; or use smaller "
+            "buckets") in text
     assert problems[0].keys == ("budget.max_epochs", "mixture[1].share", "budget.min_share_ratio")
 
 
