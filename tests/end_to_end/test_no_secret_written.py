@@ -15,17 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 from conftest import write_tiny_recipe
+from secrets_fixture import AWS, EMAIL, GITHUB, PRIVATE_KEY, SECRETS
 
 from longweave.jobs.workflow import run_workflow
 
 pytestmark = pytest.mark.slow
 
-AWS = "AKIAIOSFODNN7EXAMPLE"
-GITHUB = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
-KEY_BODY = "b3BlbnNzaC1rZXktdjEAAAAAQUJDREVGR0hJSktMTU5PUFFSU1RVVldY"
-PRIVATE_KEY = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_BODY}\n-----END OPENSSH PRIVATE KEY-----"
-EMAIL = "alice.hostile@example.org"
-SECRETS = (AWS, GITHUB, KEY_BODY, EMAIL)
 PROSE = ("The harbour was quiet in the early morning, and the boats rocked slowly on the "
          "grey water while the fishermen mended their nets and talked about the weather. ")
 

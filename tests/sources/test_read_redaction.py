@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from secrets_fixture import AWS, EMAIL, GITHUB, PRIVATE_KEY
+from secrets_fixture import SECRETS as HOSTILE
+
 from longweave.pipeline.transforms.collect import Collect, read_unit
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Rejected
@@ -16,13 +19,6 @@ from longweave.schemas.recipe_sources import SOURCE_OPTIONS
 from longweave.schemas.spans import FILE as FILE_PREFIX
 from longweave.sources.redact import DEFAULT_REDACTION, Redaction, redact_collected, redacting
 from longweave.sources.registry import read_documents
-
-AWS = "AKIAIOSFODNN7EXAMPLE"
-GITHUB = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
-KEY_BODY = "b3BlbnNzaC1rZXktdjEAAAAA"
-PRIVATE_KEY = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_BODY}\n-----END OPENSSH PRIVATE KEY-----"
-EMAIL = "alice.hostile@example.org"
-HOSTILE = (AWS, GITHUB, KEY_BODY, EMAIL)
 
 
 def read(kind: str, locator: Path | str, redaction: Redaction = DEFAULT_REDACTION,
