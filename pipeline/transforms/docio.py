@@ -43,24 +43,32 @@ ROW_GROUP_BYTES = 8 * 1024 * 1024
 
 
 class WriteRows(beam.PTransform):
-    """Write dict rows as Parquet files `<folder>/part-*.parquet` with a fixed schema."""
+    """Write dict rows as Parquet files `<folder>/<prefix>-*.parquet` with a fixed schema."""
 
-    def __init__(self, folder: str, schema: pa.Schema) -> None:
+    def __init__(self, folder: str, schema: pa.Schema, prefix: str = "part") -> None:
         super().__init__()
         self.folder = folder
         self.schema = schema
+        self.prefix = prefix
 
     def expand(self, rows: beam.PCollection) -> beam.pvalue.PDone:
         return rows | "WriteParquet" >> beam.io.WriteToParquet(
-            fs.join(self.folder, "part"), self.schema, file_name_suffix=".parquet",
+            fs.join(self.folder, self.prefix), self.schema, file_name_suffix=".parquet",
             codec="zstd", row_group_buffer_size=ROW_GROUP_BYTES,
             record_batch_size=WRITE_BATCH_ROWS)
 
 
-def write_documents(docs: beam.PCollection, stage_dir: str) -> beam.pvalue.PDone:
+def write_documents(docs: beam.PCollection, stage_dir: str, part: int = 0
+                    ) -> beam.pvalue.PDone:
+    """Documents as `<stage>/documents/*.parquet`; `part` > 0 writes a second set of files
+    beside the first (its own step labels and file prefix), so two PCollections need no
+    Flatten, which the DirectRunner would hold in the driver's memory."""
+    suffix = str(part) if part else ""
     return (docs
-            | "DocumentToRow" >> beam.Map(Document.to_row)
-            | "WriteDocuments" >> WriteRows(fs.join(stage_dir, DOCUMENTS_DIR), DOCUMENT_SCHEMA))
+            | f"DocumentToRow{suffix}" >> beam.Map(Document.to_row)
+            | f"WriteDocuments{suffix}" >> WriteRows(fs.join(stage_dir, DOCUMENTS_DIR),
+                                                     DOCUMENT_SCHEMA,
+                                                     f"part{suffix}" if part else "part"))
 
 
 class ReadSelected(beam.PTransform):

@@ -1,7 +1,8 @@
 """The shape every document stage transform has, so one shell can run any of them.
 
 A stage transform takes a `PCollection[Document]` and returns a dict of PCollections:
-`documents` (Documents passed on), `drops` (one `Drop` per record not passed on, with
+`documents` (Documents passed on; a list of PCollections is written side by side, never
+flattened: the DirectRunner would hold a multi-input Flatten's inputs in the driver), `drops` (one `Drop` per record not passed on, with
 its reason), optionally `created` (one element per record the stage made rather than
 read, such as a synthetic sample, so the ledger balances as in + created = out + dropped),
 and optionally further named outputs of JSON-able dicts (e.g. `clusters`)
@@ -67,12 +68,20 @@ def _fill_locator(group: tuple[str, dict[str, list]]) -> list[Drop]:
     return [drop.with_locator(metas[0] if metas else None) for drop in found["drops"]]
 
 
-def with_locators(drops: beam.PCollection, docs_in: beam.PCollection) -> beam.PCollection:
+def with_locators(drops: beam.PCollection, docs_in: beam.PCollection | list[beam.PCollection]
+                  ) -> beam.PCollection:
     """Drops with the file and record of the document each concerns, from the stage's
     input documents: every stage's rule can make a bare `Drop(id, source, reason)` and
-    its row still leads back to the input (a shuffle of ids and locators, not documents)."""
+    its row still leads back to the input (a shuffle of ids and locators, not documents).
+
+    `docs_in` may be several PCollections (collect's documents and rejected reads): each
+    is cut to (id, locator) pairs before they meet, because the DirectRunner holds the
+    inputs of a multi-input Flatten in the driver's memory."""
+    inputs = docs_in if isinstance(docs_in, list) else [docs_in]
+    pairs = [pcoll | _numbered("InputLocators", i) >> beam.FlatMap(_locator_pair)
+             for i, pcoll in enumerate(inputs)]
     keyed = {"drops": drops | "KeyDrops" >> beam.Map(lambda d: (d.doc_id, d)),
-             "inputs": docs_in | "InputLocators" >> beam.FlatMap(_locator_pair)}
+             "inputs": pairs[0] if len(pairs) == 1 else pairs | "AllLocators" >> beam.Flatten()}
     return keyed | "JoinLocators" >> beam.CoGroupByKey() | "FillLocators" >> beam.FlatMap(
         _fill_locator)
 
@@ -87,11 +96,27 @@ def write_ledger_inputs(tmp: str, drops: beam.PCollection, counted: list) -> Non
      | "WriteCounts" >> WriteCounts(fs.join(tmp, layout.COUNTS_FILE)))
 
 
-def write_stage_outputs(tmp: str, docs_in: beam.PCollection, result: dict) -> None:
-    """Write a document stage's outputs and its counts (the shell shared by every stage)."""
-    write_documents(result[DOCUMENTS], tmp)
-    counted = [count_as(docs_in, "in", "CountIn"),
-               count_as(result[DOCUMENTS], "out", "CountOut")]
+def as_list(documents: beam.PCollection | list[beam.PCollection]) -> list[beam.PCollection]:
+    """A stage's `documents` output: one PCollection, or several written side by side."""
+    return documents if isinstance(documents, list) else [documents]
+
+
+def _numbered(label: str, index: int) -> str:
+    return label if index == 0 else f"{label}{index}"
+
+
+def write_stage_outputs(tmp: str, docs_in: list[beam.PCollection], result: dict) -> None:
+    """Write a document stage's outputs and its counts (the shell shared by every stage).
+
+    `docs_in`: what the stage read, one or more PCollections, counted each on its own (no
+    Flatten of whole documents)."""
+    outputs = as_list(result[DOCUMENTS])
+    for i, pcoll in enumerate(outputs):
+        write_documents(pcoll, tmp, i)
+    counted = [*(count_as(pcoll, "in", _numbered("CountIn", i)) for i, pcoll in
+                 enumerate(docs_in)),
+               *(count_as(pcoll, "out", _numbered("CountOut", i)) for i, pcoll in
+                 enumerate(outputs))]
     if CREATED in result:
         counted.append(count_as(result[CREATED], CREATED, "CountCreated"))
     for name, pcoll in sorted(result.items()):
@@ -115,10 +140,12 @@ def document_stage(pipeline: beam.Pipeline, name: str, upstream_dir: str | None,
         result = pipeline | name >> make_transform()
         result[DOCUMENTS] = track(result[DOCUMENTS], "Progress", "chars", document_chars)
         # collect's input is every record read: documents and rejected ones alike
-        docs_in = (result[DOCUMENTS], result[QUARANTINE]) | "AllRead" >> beam.Flatten()
+        docs_in = [result[DOCUMENTS], result[QUARANTINE]]
     else:
-        docs_in = track(pipeline | "ReadDocuments" >> ReadDocuments(upstream_dir),
-                        "Progress", "chars", document_chars)
-        result = docs_in | name >> make_transform()
-        result[DOCUMENTS] = track(result[DOCUMENTS], "ProgressOut", "", role=OUTPUT)
+        read = track(pipeline | "ReadDocuments" >> ReadDocuments(upstream_dir),
+                     "Progress", "chars", document_chars)
+        docs_in = [read]
+        result = read | name >> make_transform()
+        result[DOCUMENTS] = [track(pcoll, _numbered("ProgressOut", i), "", role=OUTPUT)
+                             for i, pcoll in enumerate(as_list(result[DOCUMENTS]))]
     write_stage_outputs(tmp, docs_in, result)

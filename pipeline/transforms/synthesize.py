@@ -3,7 +3,8 @@
 Grouping needs a global view, so it runs over small per-document sketches gathered into
 one list on one worker (about 0.5 KB per document: a few million documents; the recipe's
 `grouping.max_sketch_docs` guards the limit). The plan it yields names member ids per
-job; member texts are joined back by id with CoGroupByKey, and each job is built on a
+job; only the wanted members (ids as a side input) are joined back by id with
+CoGroupByKey, and each job is built on a
 worker that holds the tokenizer and the generator client.
 """
 
@@ -89,7 +90,14 @@ class Synthesize(beam.PTransform):
             | "Plan" >> beam.FlatMap(plan_from_sketches, config, seed, buckets)
         )
         wants = jobs | "MembersWanted" >> beam.FlatMap(wanted_by)
-        keyed_docs = docs | "KeyDocsById" >> beam.Map(lambda d: (d.id, d))
+        # only the members a job wants cross the join; the ids travel as a side input
+        wanted_ids = beam.pvalue.AsDict(
+            wants | "WantedIds" >> beam.Map(lambda w: w[0]) | "OnceEach" >> beam.Distinct()
+            | "AsKeys" >> beam.Map(lambda doc_id: (doc_id, True)))
+        keyed_docs = (docs
+                      | "OnlyMembers" >> beam.Filter(lambda d, wanted: d.id in wanted,
+                                                     wanted_ids)
+                      | "KeyDocsById" >> beam.Map(lambda d: (d.id, d)))
         members = (
             {"doc": keyed_docs, "want": wants}
             | "JoinMembers" >> beam.CoGroupByKey()
@@ -102,6 +110,6 @@ class Synthesize(beam.PTransform):
             | "Build" >> beam.ParDo(BuildSample(config, seed, self.tokenizer_path))
         )
         out = split_kept_and_dropped(built, "Synth")
-        documents = (docs, out[DOCUMENTS]) | "WithSynthetic" >> beam.Flatten()
+        # the inputs pass on, and the samples are written beside them (no Flatten)
         # every job is one created record: a sample, or a drop saying why it failed
-        return {DOCUMENTS: documents, DROPS: out[DROPS], CREATED: built}
+        return {DOCUMENTS: [docs, out[DOCUMENTS]], DROPS: out[DROPS], CREATED: built}

@@ -6,7 +6,7 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that
 from synth_fixture import stdlib_documents
 
-from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
+from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS, as_list
 from longweave.pipeline.transforms.synthesize import Synthesize
 from longweave.schemas.recipe_synth import SynthesizeConfig
 from longweave.synth.build import synthesize_all
@@ -39,7 +39,9 @@ def test_synthesize_transform_adds_samples_and_keeps_inputs() -> None:
     with beam.Pipeline(runner="DirectRunner") as pipeline:
         out = (pipeline | beam.Create(docs, reshuffle=False)
                | Synthesize(CONFIG, 3, None, BUCKETS))
-        assert_that(out[DOCUMENTS], check_documents, label="CheckDocuments")
+        # the inputs and the samples come as two PCollections, written side by side
+        documents = as_list(out[DOCUMENTS]) | "Together" >> beam.Flatten()
+        assert_that(documents, check_documents, label="CheckDocuments")
         assert_that(out[DROPS], check_no_drops, label="CheckDrops")
 
 
@@ -52,4 +54,4 @@ def test_disabled_synthesize_is_a_pass_through() -> None:
     with beam.Pipeline(runner="DirectRunner") as pipeline:
         out = (pipeline | beam.Create(docs, reshuffle=False)
                | Synthesize(SynthesizeConfig(), 3, None, BUCKETS))
-        assert_that(out[DOCUMENTS], check)
+        assert_that(as_list(out[DOCUMENTS]) | "Together" >> beam.Flatten(), check)
