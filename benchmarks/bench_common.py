@@ -184,7 +184,7 @@ def build_segments(docs: list[Document], buckets: list[int], batch_size: int = 6
 
 # --- a process tree's CPU and memory (a CLI run and the Beam workers it starts) ---------
 
-def _tree_stats(root: int) -> dict[int, tuple[float, int]]:
+def tree_stats(root: int) -> dict[int, tuple[float, int]]:
     """`pid -> (CPU seconds, resident bytes)` of `root` and its descendants, from /proc."""
     import os
 
@@ -236,7 +236,7 @@ def run_tree(command: list[str], interval: float = 0.2, **popen: object) -> Tree
     cpu: dict[int, float] = {}
     largest = total = 0
     while process.poll() is None:
-        stats = _tree_stats(process.pid)
+        stats = tree_stats(process.pid)
         for pid, (seconds, _) in stats.items():
             cpu[pid] = max(cpu.get(pid, 0.0), seconds)
         largest = max([largest, *(rss for _, rss in stats.values())])
@@ -249,12 +249,6 @@ def run_tree(command: list[str], interval: float = 0.2, **popen: object) -> Tree
     reaped = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return TreeUsage(max(reaped, sum(cpu.values())), largest / 1e6, total / 1e6,
                      time.perf_counter() - start)
-
-
-def tree_stats(root: int) -> dict[int, tuple[float, int]]:
-    """`pid -> (CPU seconds, resident bytes)` of `root` and its descendants (public name for
-    benchmarks that sample a run themselves, stage by stage)."""
-    return _tree_stats(root)
 
 
 def peak_rss_of(pid: int) -> int:

@@ -12,7 +12,7 @@ from conftest import PROJECT_ROOT
 def test_scale_benchmark_runs_at_one_x() -> None:
     done = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "benchmarks" / "bench_scale.py"), "--sizes", "1",
-         "--base-mb", "0.5"],
+         "--base-mb", "0.5", "--books", "8"],
         capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     row = next(line for line in done.stdout.splitlines() if line.strip().startswith("1x"))
