@@ -104,7 +104,8 @@ def run_synthesize(ctx: RunContext) -> None:
 
     recipe = ctx.recipe
     _document_stage(ctx, "synthesize", "dedupe", lambda: Synthesize(
-        recipe.synthesize, recipe.seed, tokenizer_file(ctx), list(recipe.buckets)))
+        recipe.synthesize, recipe.seed, tokenizer_file(ctx), list(recipe.buckets),
+        source_dir=ctx.stage_dir("dedupe")))
 
 
 def run_tokenize(ctx: RunContext) -> None:

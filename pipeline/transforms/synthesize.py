@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import apache_beam as beam
 
+from longweave.pipeline.transforms.docio import ReadSelected
 from longweave.pipeline.transforms.stage import (
     CREATED,
     DOCUMENTS,
@@ -70,14 +71,24 @@ class BuildSample(beam.DoFn):
             yield self.factory.build(job, docs)
 
 
+def is_wanted(doc_id: str, members: dict[str, bool]) -> bool:
+    return doc_id in members
+
+
 class Synthesize(beam.PTransform):
+    """`source_dir`: the stage folder the input documents were read from. The members a
+    job wants are then read again from it, by id, once the plan exists; without it (a test
+    on `beam.Create`) they are filtered from the input, which the runner must buffer until
+    the plan is made."""
+
     def __init__(self, config: SynthesizeConfig, seed: int, tokenizer_path: str | None,
-                 buckets: list[int]) -> None:
+                 buckets: list[int], source_dir: str | None = None) -> None:
         super().__init__()
         self.config = config
         self.seed = seed
         self.tokenizer_path = tokenizer_path
         self.buckets = buckets
+        self.source_dir = source_dir
 
     def expand(self, docs: beam.PCollection) -> dict:
         if not self.config.active:
@@ -94,10 +105,13 @@ class Synthesize(beam.PTransform):
         wanted_ids = beam.pvalue.AsDict(
             wants | "WantedIds" >> beam.Map(lambda w: w[0]) | "OnceEach" >> beam.Distinct()
             | "AsKeys" >> beam.Map(lambda doc_id: (doc_id, True)))
-        keyed_docs = (docs
-                      | "OnlyMembers" >> beam.Filter(lambda d, wanted: d.id in wanted,
-                                                     wanted_ids)
-                      | "KeyDocsById" >> beam.Map(lambda d: (d.id, d)))
+        if self.source_dir is not None:
+            member_docs = docs.pipeline | "ReadMembers" >> ReadSelected(
+                self.source_dir, is_wanted, members=wanted_ids)
+        else:
+            member_docs = docs | "OnlyMembers" >> beam.Filter(
+                lambda d, members: is_wanted(d.id, members), wanted_ids)
+        keyed_docs = member_docs | "KeyDocsById" >> beam.Map(lambda d: (d.id, d))
         members = (
             {"doc": keyed_docs, "want": wants}
             | "JoinMembers" >> beam.CoGroupByKey()
