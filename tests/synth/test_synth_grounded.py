@@ -185,7 +185,10 @@ def _independent_check(doc: Document) -> None:
         assert subject not in homes, f"{family}: evidence in the subject file {subject}"
         symbol = meta["facts"].get("symbol")
         if family == "code_definition":
-            assert re.match(rf"(async def|def|class) {symbol}\b", quotes[0])
+            # a Python def/class, or a TS/JS declaration (taxonomy's components)
+            assert re.match(rf"(async def|def|class) {symbol}\b", quotes[0]) or re.match(
+                rf"(export\s+)?(default\s+)?(declare\s+)?(async\s+)?(function\*?|class|"
+                rf"const|let|var|interface|type|enum)\s+{symbol}\b", quotes[0]), quotes[0]
             assert homes == [meta["facts"]["file"]]
         elif family == "code_returns":
             assert all(q.startswith("return") for q in quotes)
