@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from longweave.pipeline.packing.bestfit import copy_key, plan_rows, shuffle_rank
-from longweave.pipeline.packing.copies import GroupKey, ShardKey, copy_groups
+from longweave.pipeline.packing.copies import GroupKey, ShardKey, copy_groups, index_row
 from longweave.pipeline.packing.mixture import MixturePlan
+from longweave.pipeline.packing.segments import Segment
+from longweave.schemas.ledger import Drop
 from longweave.schemas.packed import PAD_DOC_ID
 
 PlannedRow = list[tuple[str, int]]  # (segment id, copy number) in row order
@@ -89,6 +91,30 @@ def plan_pack_rows(plan: MixturePlan, segment_ids: list[str], sources: list[str]
                               sorted(rows, key=lambda r: _order_key(r, shard[0], plan.seed,
                                                                     shuffle))]
     return result
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A kept segment: its index row, the tokens it adds to its (source, bucket), and the
+    shards its pieces must reach."""
+
+    index_row: dict
+    packed: tuple[tuple[str, int], int]
+    shards: list[ShardKey]
+
+
+def route_segment(segment: Segment, plan: MixturePlan, routes: dict[str, list[ShardKey]]
+                  ) -> Routed | Drop:
+    """What the pack job does with one segment it reads: a sampled-out drop, or where it
+    goes (the shard workers then place its copies by the row plan)."""
+    key = (segment.segment_id, segment.source, segment.bucket, segment.tokens)
+    copies = plan.copies(*key)
+    if copies == 0:
+        return Drop(segment.segment_id, segment.source, plan.drop_reason(*key),
+                    f"bucket {segment.bucket}, {segment.tokens} tokens")
+    return Routed(index_row(segment, copies),
+                  ((segment.source, segment.bucket), segment.tokens * copies),
+                  routes[segment.segment_id])
 
 
 def group_shard(plan: MixturePlan, group: GroupKey) -> ShardKey:

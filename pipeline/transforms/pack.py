@@ -21,9 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from longweave.pipeline.packing.bestfit import PackOptions, build_row
-from longweave.pipeline.packing.copies import ShardKey, index_row
+from longweave.pipeline.packing.copies import ShardKey
 from longweave.pipeline.packing.mixture import MixturePlan
-from longweave.pipeline.packing.rowplan import RowPiece, RowPlan
+from longweave.pipeline.packing.rowplan import RowPiece, RowPlan, route_segment
 from longweave.pipeline.packing.segments import Segment
 from longweave.pipeline.packing.shards import write_shard
 from longweave.pipeline.transforms.docio import WriteRows
@@ -81,21 +81,17 @@ class RouteSegments(beam.DoFn):
         yield beam.pvalue.TaggedOutput(COUNTS, ("in", seen))
 
     def _route(self, segment: Segment, stem: str, writers: dict) -> Iterator:
-        key = (segment.segment_id, segment.source, segment.bucket, segment.tokens)
-        copies = self.plan.copies(*key)
-        if copies == 0:
-            yield beam.pvalue.TaggedOutput(DROPS, Drop(
-                segment.segment_id, segment.source, self.plan.drop_reason(*key),
-                f"bucket {segment.bucket}, {segment.tokens} tokens").with_locator(segment.meta))
+        routed = route_segment(segment, self.plan, self.routes)
+        if isinstance(routed, Drop):
+            yield beam.pvalue.TaggedOutput(DROPS, routed)
             return
-        for shard in self.routes[segment.segment_id]:
+        for shard in routed.shards:
             if shard not in writers:
                 writers[shard] = _SpillWriter(fs.join(
                     self.work, SPILL_DIR, shard_name(shard), stem + ".arrow"))
             writers[shard].add(segment)
-        yield beam.pvalue.TaggedOutput(INDEX, index_row(segment, copies))
-        yield beam.pvalue.TaggedOutput(PACKED_TOKENS, ((segment.source, segment.bucket),
-                                                       segment.tokens * copies))
+        yield beam.pvalue.TaggedOutput(INDEX, routed.index_row)
+        yield beam.pvalue.TaggedOutput(PACKED_TOKENS, routed.packed)
 
 
 class _SpillWriter:

@@ -157,3 +157,22 @@ def test_report_measures_copy_spacing_over_the_output(tmp_path) -> None:
     html = (tmp_path / "report" / "report.html").read_text()
     assert 'id="copies"' in html and "rows with two copies" in html
     assert report_dir.endswith("report")
+
+
+def test_route_segment_drops_what_the_plan_leaves_out_and_routes_the_rest() -> None:
+    """The pack job's per-segment decision, without Beam: kept segments go to every shard
+    the row plan puts a copy in; a segment the plan takes no copy of is a ledger drop."""
+    from longweave.pipeline.packing.rowplan import Routed, route_segment
+    from longweave.schemas.ledger import Drop
+
+    mixture = plan(3, 4, 2)
+    segments = equal_length_segments()
+    rows = plan_pack_rows(mixture, [s.segment_id for s in segments], ["s"] * 40,
+                          [BUCKET] * 40, [s.tokens for s in segments], shuffle=True)
+    routed = route_segment(segments[0], mixture, rows.routes)
+    assert isinstance(routed, Routed) and routed.index_row["copies"] == 3
+    assert routed.shards == rows.routes[segments[0].segment_id]
+    assert routed.packed == (("s", BUCKET), segments[0].tokens * 3)
+    none = plan(0, 4, 2)
+    dropped = route_segment(segments[0], none, {})
+    assert isinstance(dropped, Drop) and dropped.reason == "sampled-out"

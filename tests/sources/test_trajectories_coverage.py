@@ -195,27 +195,18 @@ def imported_counts(doc: Document) -> tuple[int, int, int]:
     return doc.meta["steps"], doc.meta["tool_calls"], doc.meta["observations"]
 
 
-def test_swe_agent_every_file_counts_and_coverage() -> None:
-    for path in real_files("swe-agent"):
-        data = json.loads(path.read_text())
-        counts, pieces = swe_agent_raw(data)
-        doc = read_one(path)
-        assert imported_counts(doc) == counts, path.name
-        assert_covered(doc, pieces, path.name)
+def _raw_of_json(raw):  # noqa: ANN001, ANN202 - a format's raw counter over a JSON file
+    return lambda path: raw(json.loads(path.read_text()))
 
 
-def test_openhands_every_file_counts_and_coverage() -> None:
-    for path in real_files("openhands"):
-        events = json.loads(path.read_text())
-        counts, pieces = openhands_raw(events)
-        doc = read_one(path)
-        assert imported_counts(doc) == counts, path.name
-        assert_covered(doc, pieces, path.name)
-
-
-def test_claude_code_every_file_counts_and_coverage() -> None:
-    for path in real_files("claude-code"):
-        counts, pieces = claude_code_raw(path.read_text().splitlines())
+@pytest.mark.parametrize(("folder", "raw"), [
+    ("swe-agent", _raw_of_json(swe_agent_raw)),
+    ("openhands", _raw_of_json(openhands_raw)),
+    ("claude-code", lambda path: claude_code_raw(path.read_text().splitlines())),
+])
+def test_every_file_counts_and_coverage(folder: str, raw) -> None:  # noqa: ANN001
+    for path in real_files(folder):
+        counts, pieces = raw(path)
         doc = read_one(path)
         assert imported_counts(doc) == counts, path.name
         assert_covered(doc, pieces, path.name)
