@@ -3,75 +3,35 @@ exact and near-duplicate clusters."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
 import xxhash
 
 from longweave.filters.chunks import remove_chunks
+from longweave.filters.utf8text import Utf8Text, normal_form
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
 from longweave.schemas.meta import DEDUPE, filter_score, with_stage_keys
 
 
 def normalised_text_hash(text: str) -> str:
-    """Hash (128-bit xxh3, hex) of the text after NFKC, case folding and whitespace
-    collapsing (runs of `str.isspace` characters become one space, none at either end): of
-    its ASCII bytes when the result is ASCII, else of its UTF-32-LE code points (one
-    normalised text has one digest either way).
+    """Hash (128-bit xxh3, hex) of the text's UTF-8 bytes after NFKC, case folding and
+    whitespace collapsing (runs of `str.isspace` characters become one space, none at
+    either end)."""
+    return normal_form_hash(normal_form(text))
 
-    Folding and collapsing run over code points in numpy (a non-ASCII character folds by a
-    map of the few distinct ones in the text; one that folds to several characters sends
-    the text through `str.casefold`): several times faster than `str.casefold` and
-    `" ".join(s.split())` on book-sized texts.
-    """
-    normal = unicodedata.normalize("NFKC", text)
-    if normal.isascii():
-        codes = _ASCII_FOLD[np.frombuffer(normal.encode("ascii"), dtype=np.uint8)]
-        space = _ASCII_SPACE[codes]
-    else:
-        codes = _folded_code_points(normal)
-        space = _SPACE_TABLE[codes]
-    keep = ~space
-    keep[1:] |= ~space[:-1]  # the first of a run of spaces stays (not at the start)
-    collapsed = codes[keep]
+
+def normal_form_hash(folded: Utf8Text) -> str:
+    """`normalised_text_hash` of a text already in its normal form: the collapse runs over
+    its UTF-8 bytes in numpy, faster than `" ".join(s.split())` and the same bytes."""
+    flags = folded.space_flags().view(bool)  # padded with a non-space at either end
+    space = flags[1:-1]
+    keep = ~(space & flags[:-2])  # the first of a run of spaces stays
+    collapsed = folded.codes[keep]
     collapsed[space[keep]] = 32
-    if len(collapsed) and collapsed[-1] == 32:
-        collapsed = collapsed[:-1]
-    if collapsed.dtype != np.uint8 and (not len(collapsed) or collapsed.max() < 128):
-        collapsed = collapsed.astype(np.uint8)  # ASCII once folded and collapsed
-    return xxhash.xxh3_128_hexdigest(collapsed.tobytes())
-
-
-def _folded_code_points(text: str) -> np.ndarray:
-    """`text.casefold()` as UTF-32 code points, folding by lookup where it can."""
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    wide = codes >= 128
-    distinct = np.unique(codes[wide])
-    folded = [chr(c).casefold() for c in distinct.tolist()]
-    if any(len(f) != 1 for f in folded):  # ß -> ss, ﬁ -> fi: the slow, general way
-        return np.frombuffer(text.casefold().encode("utf-32-le", "surrogatepass"),
-                             dtype=np.uint32)
-    out = _ASCII_FOLD_U32[np.minimum(codes, 127)]
-    out[wide] = np.array([ord(f) for f in folded], dtype=np.uint32)[
-        np.searchsorted(distinct, codes[wide])]
-    return out
-
-
-# Every code point `str.isspace` (and so `str.split` and the regex `\\s`) counts as
-# whitespace; written out because finding them takes a second at import, in every worker.
-_SPACES = np.array([0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0,
-                    0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000],
-                   dtype=np.uint32)
-_ASCII_FOLD = np.frombuffer(bytes(range(128)).decode("ascii").casefold().encode("ascii"),
-                            dtype=np.uint8)
-_ASCII_SPACE = np.isin(np.arange(128), _SPACES)
-_ASCII_FOLD_U32 = _ASCII_FOLD.astype(np.uint32)
-_SPACE_TABLE = np.zeros(0x110000, dtype=bool)  # 1.1 MB: a lookup beats `isin`'s sort
-_SPACE_TABLE[_SPACES] = True
+    return xxhash.xxh3_128_hexdigest(collapsed.tobytes().strip(b" "))
 
 
 @dataclass(frozen=True, order=True)

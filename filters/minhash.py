@@ -29,14 +29,14 @@ from typing import Literal, TypeVar
 import numpy as np
 import xxhash
 
+from longweave.filters.utf8text import Utf8Text, normal_form
+
 MAX_HASH = np.uint32(0xFFFFFFFF)
 _SPACE = re.compile(r"\s+")
 _FMIX_1, _FMIX_2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _BLOCK_VALUES = 1 << 21  # uint32 cells per (permutations x shingles) block: 8 MB at most
-_WINDOW = 1 << 20  # characters hashed at once: bounds memory for multi-million-char texts
-_POSITIONS = 64  # distinct position weights inside a word (a power of two; longer words
-# reuse them)
+_WINDOW = 1 << 18  # bytes summed at once: bounds memory for multi-million-char texts
 
 Shingle = Literal["word", "char", "token"]  # token: the source is an array of token ids
 Member = TypeVar("Member", bound=Hashable)
@@ -137,21 +137,11 @@ def verified_bands_rows(threshold: float, num_perm: int,
 
 
 @lru_cache(maxsize=1)
-def _word_table() -> np.ndarray:
-    """`table[code point]` is True for the characters Python's `\\w` matches."""
-    everything = "".join(map(chr, range(0x110000)))
-    table = np.zeros(0x110000, dtype=bool)
-    for match in re.finditer(r"\w+", everything):
-        table[match.start():match.end()] = True
-    return table
-
-
-@lru_cache(maxsize=1)
-def _weights() -> tuple[np.ndarray, np.ndarray]:
-    """Fixed odd multipliers: per position inside a word, and per position in an n-gram."""
+def _gram_weights() -> np.ndarray:
+    """Fixed odd multipliers, one per position in an n-gram (drawn after 64 that an earlier
+    word hash used, so token and character signatures keep their values)."""
     rng = np.random.default_rng(0x73686E67)
-    drawn = rng.integers(0, 1 << 63, _POSITIONS + 64, dtype=np.uint64) | np.uint64(1)
-    return drawn[:_POSITIONS], drawn[_POSITIONS:]
+    return (rng.integers(0, 1 << 63, 128, dtype=np.uint64) | np.uint64(1))[64:]
 
 
 def _fmix64(x: np.ndarray) -> np.ndarray:
@@ -177,53 +167,77 @@ def _code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _window_word_hashes(codes: np.ndarray, is_word: np.ndarray) -> np.ndarray:
-    """64-bit hashes of the `\\w+` runs of one window, in order."""
-    where = np.flatnonzero(is_word)
-    if len(where) == 0:
-        return np.empty(0, dtype=np.uint64)
-    starts = np.empty(len(where), dtype=bool)
-    starts[0] = True
-    np.not_equal(np.diff(where), 1, out=starts[1:])
-    first = np.flatnonzero(starts)
-    index = np.int32 if len(where) < 1 << 31 else np.int64
-    run_start = np.zeros(len(where), dtype=index)
-    run_start[first] = first
-    np.maximum.accumulate(run_start, out=run_start)
-    position = np.arange(len(where), dtype=index)
-    position -= run_start
-    position &= _POSITIONS - 1
-    terms = codes[where].astype(np.uint64) + _GOLDEN
-    terms *= _weights()[0][position]
-    return _fmix64(np.add.reduceat(terms, first))
-
-
 def word_hashes(text: str) -> np.ndarray:
-    """64-bit hashes of the lower-cased `\\w+` words of `text`, in order.
+    """64-bit hashes of the `\\w+` words of `text` in its normal form (NFKC, case-folded:
+    `utf8text.normal_form`), in order."""
+    return word_hashes_of(normal_form(text))
 
-    A text is hashed in windows of about a million characters, cut after a non-word
-    character, so memory stays bounded (a single word longer than a window is split).
+
+def word_shingles(folded: Utf8Text, ngram: int) -> np.ndarray:
+    """`shingle_hashes(text, "word", ngram)` of a text already in its normal form (exact
+    dedup's key reads the same form, so a document is folded once for both)."""
+    return _ngram_hashes(word_hashes_of(folded), ngram)
+
+
+def word_hashes_of(folded: Utf8Text) -> np.ndarray:
+    """`word_hashes` of a text already folded.
+
+    A word's hash is a polynomial over its UTF-8 bytes, `sum(byte_j * P^j)` mod 2^64 plus
+    a term for its length, finalised by fmix64. The sums come from one running sum over
+    the text (`cumsum` of `byte_j * P^j`), so a word costs two look-ups and no pass of its
+    own; texts are summed in windows of `_WINDOW` bytes (memory stays bounded), and a word
+    longer than a window is hashed by its first `_WINDOW` bytes.
     """
-    codes = _code_points(text)
-    is_word = _word_table()[codes]
-    parts, start = [], 0
-    while start < len(codes):
-        end = min(start + _WINDOW, len(codes))
-        if end < len(codes):
-            breaks = np.flatnonzero(~is_word[start:end])
-            end = start + int(breaks[-1]) + 1 if len(breaks) else end
-        parts.append(_window_word_hashes(codes[start:end], is_word[start:end]))
-        start = end
-    if len(parts) == 1:
-        return parts[0]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    is_word = folded.word_flags()  # padded: runs start and end inside
+    edges = np.flatnonzero(is_word[1:] != is_word[:-1])
+    starts, ends = edges[0::2], edges[1::2]
+    if not len(starts):
+        return np.empty(0, dtype=np.uint64)
+    np.minimum(ends, starts + _WINDOW, out=ends)
+    powers, inverses, lengths = _polynomial_tables()
+    out = np.empty(len(starts), dtype=np.uint64)
+    running = np.empty(2 * _WINDOW + 1, dtype=np.uint64)
+    first = 0
+    while first < len(starts):
+        base = int(starts[first])
+        last = int(np.searchsorted(starts, base + _WINDOW))  # words starting in the window
+        size = int(ends[last - 1]) - base
+        window = running[:size + 1]
+        window[0] = 0
+        np.multiply(folded.codes[base:base + size], powers[:size], out=window[1:])
+        np.cumsum(window, out=window)
+        head, tail = starts[first:last] - base, ends[first:last] - base
+        sums = window[tail] - window[head]
+        sums *= inverses[head]  # as if every word started at position 0
+        sums += lengths[tail - head]
+        out[first:last] = sums
+        first = last
+    return _fmix64(out)
+
+
+@lru_cache(maxsize=1)
+def _polynomial_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P^j and P^-j mod 2^64 for every position of a window (P odd, so invertible), and
+    one fixed term per word length (so words of different lengths differ by more than
+    their bytes)."""
+    size = 2 * _WINDOW + 1
+    base = np.uint64(0x100000001B3 * 2 + 1)  # an odd multiplier (FNV's prime, doubled + 1)
+    inverse = np.uint64(pow(int(base), -1, 1 << 64))
+    powers = np.full(size, base, dtype=np.uint64)
+    powers[0] = 1
+    np.multiply.accumulate(powers, out=powers)
+    inverses = np.full(size, inverse, dtype=np.uint64)
+    inverses[0] = 1
+    np.multiply.accumulate(inverses, out=inverses)
+    lengths = _fmix64(np.arange(size, dtype=np.uint64) + _GOLDEN)
+    return powers, inverses, lengths
 
 
 def _ngram_hashes(units: np.ndarray, ngram: int) -> np.ndarray:
     """32-bit hashes of every run of `ngram` consecutive units (one run if fewer units)."""
     if len(units) == 0:
         return np.empty(0, dtype=np.uint32)
-    gram_weights = _weights()[1]
+    gram_weights = _gram_weights()
     width = min(ngram, len(units))
     count = len(units) - width + 1
     combined = units[:count] * gram_weights[0]

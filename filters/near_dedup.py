@@ -95,11 +95,19 @@ def sketch_documents(docs: Sequence[Document], params: MinHashParams,
                      perms: tuple[np.ndarray, np.ndarray], verify: bool = False
                      ) -> list[NearSketch | None]:
     """`sketch_document` of a batch, the signatures computed together (see `signatures`)."""
-    hashes = [shingle_hashes(d.text, params.shingle, params.ngram) for d in docs]
-    sigs = signatures(hashes, params, perms)
-    return [NearSketch(Candidate.of(d), band_keys(sig, params),
-                       sorted_unique(h) if verify else None) if len(h) else None
-            for d, h, sig in zip(docs, hashes, sigs, strict=True)]
+    return sketch_shingled([Candidate.of(d) for d in docs],
+                           [shingle_hashes(d.text, params.shingle, params.ngram) for d in docs],
+                           params, perms, verify)
+
+
+def sketch_shingled(candidates: Sequence[Candidate], hashes: Sequence[np.ndarray],
+                    params: MinHashParams, perms: tuple[np.ndarray, np.ndarray],
+                    verify: bool = False) -> list[NearSketch | None]:
+    """`sketch_documents` of documents whose shingle hashes are already computed (None
+    for one without any shingle)."""
+    sigs = signatures(list(hashes), params, perms)
+    return [NearSketch(c, band_keys(sig, params), sorted_unique(h) if verify else None)
+            if len(h) else None for c, h, sig in zip(candidates, hashes, sigs, strict=True)]
 
 
 def spill_sets(sketches: Sequence[NearSketch], path: str) -> list[NearSketch]:
@@ -195,10 +203,22 @@ def verified_edges(low: str, messages: Iterable[tuple[str | None, SetRef]],
     """The candidate pairs `(high, low)` whose exact Jaccard reaches the threshold (LSH
     candidates below it are false positives of the banding)."""
     messages = list(messages)
-    own = [load_set(ref) for high, ref in messages if high is None]
+    own = [(load_set(ref), ref) for high, ref in messages if high is None]
     return sorted((high, low) for high, ref in messages if high is not None
-                  for high_set in [load_set(ref)] for low_set in own
-                  if jaccard(high_set, low_set) >= threshold)
+                  for low_set, low_ref in own
+                  if _may_reach(ref, low_ref, threshold)
+                  and jaccard(load_set(ref), low_set) >= threshold)
+
+
+def _may_reach(first: SetRef, second: SetRef, threshold: float) -> bool:
+    """Whether two sets' sizes allow a Jaccard of `threshold` (it is at most the smaller
+    size over the larger): a pair that cannot is rejected without reading its set."""
+    small, large = sorted((_set_size(first), _set_size(second)))
+    return small >= threshold * large
+
+
+def _set_size(ref: SetRef) -> int:
+    return len(ref) if isinstance(ref, np.ndarray) else ref[2]
 
 
 def label_members(labels: Iterable[str], candidates: Iterable[Candidate]

@@ -164,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
                 check_beam_args(recipe.runner)
                 print(f"{recipe_path}: valid recipe {recipe.name!r} ({recipe.recipe_hash})")
                 return 0
-            return _run(recipe_path, recipe.name, args, beam_args)
+            # forked workers only for the program itself: a caller's process (a test, a
+            # notebook) may already hold the gRPC state a fork must not copy
+            return _run(recipe_path, recipe.name, args, beam_args, fork_workers=argv is None)
         if args.command == "status":
             from longweave.jobs.status import format_status, workdir_status
 
@@ -208,9 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _run(recipe_path: str, name: str, args: argparse.Namespace, beam_args: list[str]) -> int:
+def _run(recipe_path: str, name: str, args: argparse.Namespace, beam_args: list[str],
+         fork_workers: bool = False) -> int:
+    from longweave.jobs import forked_workers
     from longweave.jobs.workflow import FAILURES, failed_on_recipe_or_data, run_workflow
 
+    if fork_workers:  # before any stage: the driver has no threads or gRPC yet
+        forked_workers.start()
     workdir = args.workdir or os.path.join("longweave-work", name)
     workdir = workdir if "://" in workdir else os.path.abspath(workdir)
     say(f"longweave: recipe {recipe_path} -> {workdir}")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import apache_beam as beam
 
+from longweave.jobs import forked_workers
 from longweave.jobs.progress import capture_stderr, say, stage_progress
 from longweave.jobs.runner import pipeline_options
 from longweave.jobs.verify import (
@@ -63,7 +64,8 @@ class RunContext:
         options = pipeline_options(self.recipe.runner, self.beam_args,
                                    f"longweave-{self.recipe.name}-{stage}".lower()
                                    .replace("_", "-").replace(".", "-"), self.verbose)
-        with beam.Pipeline(options=options) as pipeline, recording(self.progress_dir(stage)):
+        with beam.Pipeline(runner=forked_workers.runner_for(options), options=options
+                           ) as pipeline, recording(self.progress_dir(stage)):
             build(pipeline)
 
     def progress_dir(self, stage: str) -> str | None:

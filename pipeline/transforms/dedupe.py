@@ -33,12 +33,15 @@ from apache_beam.transforms.window import GlobalWindows
 from longweave.filters import components as cc
 from longweave.filters import near_dedup
 from longweave.filters.exact import (
+    Candidate,
     copies_to_cut,
     exact_key,
     file_copies,
+    normal_form_hash,
     resolve_exact_candidates,
 )
-from longweave.filters.minhash import MinHashParams
+from longweave.filters.minhash import MinHashParams, shingle_hashes, word_shingles
+from longweave.filters.utf8text import normal_form
 from longweave.pipeline.transforms.docio import ReadSelected
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
 from longweave.schemas import fs
@@ -49,6 +52,7 @@ from longweave.schemas.ledger import Drop
 from longweave.schemas.recipe_filters import DedupeConfig
 
 _VERDICTS = "verdicts"
+_EXACT_KEYS = "exact_keys"
 _BATCH_CHARS = 4_000_000  # characters sketched together: bounds a batch's shingle arrays
 _BATCH_DOCS = 512
 
@@ -102,9 +106,20 @@ class Dedupe(beam.PTransform):
         drops, clusters, components = [], [], None
         side: dict[str, beam.pvalue.AsSideInput] = {
             "exact_dropped": beam.pvalue.AsDict(none), "cuts": beam.pvalue.AsDict(none)}
+        kinds = frozenset(config.kinds)
+        # one pass folds each document once for both its exact key and its word shingles
+        # (the same normal form), unless file cuts must come between the two
+        together = config.exact and config.near and not config.file_level and \
+            self.params.shingle == "word"
+        if together:
+            first = docs | "Fingerprint" >> beam.ParDo(_Sketch(
+                self.params, config.verify, self.scratch_dir, kinds, exact=True)
+            ).with_outputs(_EXACT_KEYS, main="sketches")
+            exact_keys, sketches = first[_EXACT_KEYS], first.sketches
+        elif config.exact:
+            exact_keys = docs | "KeyByTextHash" >> beam.Map(exact_key)
         if config.exact:  # groups of (hash, candidate): the text stays where it was read
-            exact = (docs
-                     | "KeyByTextHash" >> beam.Map(exact_key)
+            exact = (exact_keys
                      | "GroupByTextHash" >> beam.GroupByKey()
                      | "DecideGroups" >> beam.FlatMapTuple(resolve_exact_candidates)
                      | "RouteExact" >> beam.Map(_route).with_outputs(DROPS, CLUSTERS))
@@ -117,11 +132,20 @@ class Dedupe(beam.PTransform):
             side["cuts"] = beam.pvalue.AsDict(cuts)
         verdicts = none
         if config.near:
-            # cut files change what is sketched: only then must sketching wait for a pass
-            to_sketch = reread("ForSketch") if config.file_level else docs
-            near = to_sketch | "Near" >> _NearDedupe(
-                self.params, config, side, prepared=config.file_level,
-                scratch_dir=self.scratch_dir)
+            if config.file_level:  # cut files change what is sketched: a later pass
+                sketches = (reread("ForSketch")
+                            | "Prepare" >> beam.FlatMap(_present(near_dedup.prepared),
+                                                        side["exact_dropped"], side["cuts"])
+                            | "OnlyPrepared" >> beam.Filter(lambda d: isinstance(d, Document))
+                            | "Sketch" >> beam.ParDo(_Sketch(self.params, config.verify,
+                                                             self.scratch_dir, kinds)))
+            else:  # sketched in the input's own pass: exact drops leave on the sketches
+                if not together:
+                    sketches = docs | "Sketch" >> beam.ParDo(_Sketch(
+                        self.params, config.verify, self.scratch_dir, kinds))
+                sketches = sketches | "ExactSurvivors" >> beam.Filter(
+                    lambda s, gone: s.candidate.id not in gone, side["exact_dropped"])
+            near = sketches | "Near" >> _NearDedupe(self.params, config)
             drops.append(near[DROPS])
             clusters.append(near[CLUSTERS])
             components, verdicts = near[COMPONENTS], near[_VERDICTS]
@@ -171,25 +195,39 @@ class _FileCuts(beam.PTransform):
 
 
 class _Sketch(beam.DoFn):
-    """Documents -> NearSketch (candidate, band keys), signatures computed per batch of a
-    bundle (short documents share numpy calls)."""
+    """Documents -> NearSketch (candidate, band keys) of those of `kinds` (all when empty),
+    signatures computed per batch of a bundle (short documents share numpy calls); with
+    `exact`, also every document's `(exact key, candidate)` on the `exact_keys` output,
+    from the same folded text its word shingles come from."""
 
-    def __init__(self, params: MinHashParams, verify: bool, scratch_dir: str | None) -> None:
+    def __init__(self, params: MinHashParams, verify: bool, scratch_dir: str | None,
+                 kinds: frozenset[str] = frozenset(), exact: bool = False) -> None:
         self.params, self.verify, self.scratch_dir = params, verify, scratch_dir
+        self.kinds, self.exact = kinds, exact
         self._perms: tuple[np.ndarray, np.ndarray] | None = None
-        self._batch: list[Document] = []
+        self._candidates: list[Candidate] = []
+        self._hashes: list[np.ndarray] = []
         self._chars = 0
 
     def setup(self) -> None:
         self._perms = self.params.band_permutations()
 
     def start_bundle(self) -> None:
-        self._batch, self._chars = [], 0
+        self._candidates, self._hashes, self._chars = [], [], 0
 
     def process(self, doc: Document):
-        self._batch.append(doc)
+        folded = normal_form(doc.text) if self.exact else None
+        candidate = Candidate.of(doc)
+        if folded is not None:
+            yield beam.pvalue.TaggedOutput(_EXACT_KEYS, (normal_form_hash(folded), candidate))
+        if not near_dedup.eligible(doc, self.kinds):
+            return
+        self._candidates.append(candidate)
+        self._hashes.append(
+            word_shingles(folded, self.params.ngram) if folded is not None else
+            shingle_hashes(doc.text, self.params.shingle, self.params.ngram))
         self._chars += len(doc.text)
-        if self._chars >= _BATCH_CHARS or len(self._batch) >= _BATCH_DOCS:
+        if self._chars >= _BATCH_CHARS or len(self._candidates) >= _BATCH_DOCS:
             yield from self._flush()
 
     def finish_bundle(self):
@@ -197,11 +235,13 @@ class _Sketch(beam.DoFn):
             yield GlobalWindows.windowed_value(sketch)
 
     def _flush(self) -> list[near_dedup.NearSketch]:
-        batch, self._batch, self._chars = self._batch, [], 0
-        if not batch:
+        candidates, hashes = self._candidates, self._hashes
+        self._candidates, self._hashes, self._chars = [], [], 0
+        if not candidates:
             return []
-        found = [s for s in near_dedup.sketch_documents(batch, self.params, self._perms,
-                                                        self.verify) if s is not None]
+        found = [s for s in near_dedup.sketch_shingled(candidates, hashes, self.params,
+                                                       self._perms, self.verify)
+                 if s is not None]
         if self.verify and self.scratch_dir is not None:  # a fresh name per batch: a
             # retried bundle writes a new file and never touches one another batch reads
             found = near_dedup.spill_sets(found, fs.join(self.scratch_dir,
@@ -210,32 +250,15 @@ class _Sketch(beam.DoFn):
 
 
 class _NearDedupe(beam.PTransform):
-    """Documents to sketch -> {"drops", "clusters", "components", "verdicts"} of MinHash
-    LSH; `side` holds the exact drops and file cuts to apply first."""
+    """NearSketches (exact drops and file cuts already applied) -> {"drops", "clusters",
+    "components", "verdicts"} of MinHash LSH."""
 
-    def __init__(self, params: MinHashParams, config: DedupeConfig,
-                 side: dict[str, beam.pvalue.AsSideInput], prepared: bool,
-                 scratch_dir: str | None) -> None:
+    def __init__(self, params: MinHashParams, config: DedupeConfig) -> None:
         super().__init__()
-        self.params, self.config, self.side = params, config, side
-        self.prepared, self.scratch_dir = prepared, scratch_dir
+        self.params, self.config = params, config
 
-    def expand(self, to_sketch: beam.PCollection) -> dict:
-        config, side = self.config, self.side
-        kinds = frozenset(config.kinds)
-        if self.prepared:  # a later pass: exact drops and file cuts applied before sketching
-            to_sketch = (to_sketch
-                         | "Prepare" >> beam.FlatMap(_present(near_dedup.prepared),
-                                                     side["exact_dropped"], side["cuts"])
-                         | "OnlyPrepared" >> beam.Filter(lambda d: isinstance(d, Document)))
-        sketches = (to_sketch
-                    | "Eligible" >> beam.Filter(near_dedup.eligible, kinds)
-                    | "Sketch" >> beam.ParDo(_Sketch(self.params, config.verify,
-                                                     self.scratch_dir)))
-        if not self.prepared:  # sketched in the input's own pass: exact drops leave here,
-            # on the small sketches
-            sketches = sketches | "ExactSurvivors" >> beam.Filter(
-                lambda s, gone: s.candidate.id not in gone, side["exact_dropped"])
+    def expand(self, sketches: beam.PCollection) -> dict:
+        config = self.config
         edges = sketches | "Candidates" >> _CandidatePairs(config.band_salts)
         if config.verify:
             edges = (edges, sketches) | "Verify" >> _VerifyPairs(self.params.threshold)

@@ -27,7 +27,7 @@ EXPECTED = {
                 "WriteDrops", "WriteQuarantine", "WriteCounts"],
     "filter": ["ReadDocuments/ReadParquet", "Filter", "WriteDocuments", "WriteDrops",
                "WriteCounts"],
-    "dedupe": ["ReadDocuments/ReadParquet", "Dedupe/KeyByTextHash", "Dedupe/GroupByTextHash",
+    "dedupe": ["ReadDocuments/ReadParquet", "Dedupe/Fingerprint", "Dedupe/GroupByTextHash",
                "Dedupe/Near", "WriteDocuments", "Writeclusters", "WriteCounts"],
     "synthesize": ["ReadDocuments/ReadParquet", "Synthesize", "WriteDocuments", "WriteCounts"],
     "tokenize": ["ReadDocuments/ReadParquet", "Tokenize/Encode", "WriteSegments",
@@ -39,7 +39,7 @@ EXPECTED = {
 EDGES = {
     "collect": ("Collect/Read", "Collect/Spread"),
     "filter": ("Filter", "ReadDocuments"),
-    "dedupe": ("Dedupe/GroupByTextHash", "Dedupe/KeyByTextHash"),
+    "dedupe": ("Dedupe/GroupByTextHash", "Dedupe/Fingerprint"),
     "synthesize": ("Synthesize", "ReadDocuments"),
     "tokenize": ("Tokenize", "ReadDocuments"),
     "pack": ("Assemble", "SpillsByShard"),

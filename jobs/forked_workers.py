@@ -1,0 +1,282 @@
+"""Local SDK workers forked from a warm process instead of started cold.
+
+On the DirectRunner's multi_processing mode every Beam job starts one fresh Python per
+worker, and each spends about 1.4 CPU-s importing Beam before it does any work: with two
+workers and eight stages that is over 20 CPU-s a run, and 2.8 of a small stage's ~10 s
+of fixed cost. `longweave run` instead forks a fork server at start-up, before any stage
+(and so before gRPC exists in the driver: forking a process that has live gRPC threads is
+unsafe), which imports Beam's worker and the stage transforms once. Each job's workers are
+then forked from it (copy-on-write, milliseconds) through `fork_client.py`, the command
+the runner starts in place of `python -m apache_beam.runners.worker.sdk_worker_main`.
+
+Nothing else changes: the runner is the same FnApiRunner with the same worker count, the
+workers speak the same gRPC protocol, and a worker's exit code, stdio and death (the
+stall watchdog kills workers) reach the runner as a subprocess's would. Linux only (fork
+without exec is unsafe on macOS); `LONGWEAVE_FORKED_WORKERS=0` turns it off; a fork server
+that has died (the watchdog kills the driver's descendants) is not restarted, and jobs
+fall back to Beam's own workers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+CLIENT = Path(__file__).with_name("fork_client.py")
+_WARM_MODULES = ("apache_beam.runners.worker.sdk_worker_main",
+                 "longweave.pipeline.transforms.collect", "longweave.pipeline.transforms.filter",
+                 "longweave.pipeline.transforms.dedupe",
+                 "longweave.pipeline.transforms.synthesize",
+                 "longweave.pipeline.transforms.tokenize", "longweave.pipeline.transforms.pack",
+                 "longweave.pipeline.transforms.report")
+_SERVER: ForkServer | None = None
+
+
+class ForkServer:
+    """A child process that forks SDK workers on request (see the module docstring)."""
+
+    def __init__(self, pid: int, socket_path: str, lifeline: int) -> None:
+        self.pid, self.socket_path, self._lifeline = pid, socket_path, lifeline
+
+    def command(self) -> str:
+        """The worker command line for Beam's SubprocessSDKEnvironment (run by a shell)."""
+        return f"'{sys.executable}' -S -I '{CLIENT}' '{self.socket_path}'"
+
+    def alive(self) -> bool:
+        try:
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
+    def stop(self) -> None:
+        """Close the lifeline (the server exits when it reads its end) and reap it."""
+        try:
+            os.close(self._lifeline)
+        except OSError:
+            return
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def start() -> ForkServer | None:
+    """Start the fork server once per process (None where it cannot run); call it before
+    any Beam job, while the driver has a single thread and no gRPC state."""
+    global _SERVER
+    if _SERVER is not None or not sys.platform.startswith("linux") or \
+            os.environ.get("LONGWEAVE_FORKED_WORKERS", "1") == "0" or \
+            threading.active_count() > 1:
+        return _SERVER
+    folder = tempfile.mkdtemp(prefix="longweave-workers-")
+    socket_path = os.path.join(folder, "fork.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_path)
+    listener.listen(64)
+    lifeline_read, lifeline_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the server: never returns
+        os.close(lifeline_write)
+        _serve(listener, lifeline_read, folder)
+    listener.close()
+    os.close(lifeline_read)
+    _SERVER = ForkServer(pid, socket_path, lifeline_write)
+    return _SERVER
+
+
+def running() -> ForkServer | None:
+    """The fork server, if it was started and is still there to fork workers."""
+    return _SERVER if _SERVER is not None and _SERVER.alive() else None
+
+
+def _serve(listener: socket.socket, lifeline: int, folder: str) -> None:
+    """The server's loop: warm up, then fork a worker per connection until the driver goes
+    (its lifeline closes) or is interrupted; reaps its workers (their CPU time then counts
+    in the driver's children, as Beam's own workers' does)."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the driver's to handle
+        _redirect_stdin()
+        for module in _WARM_MODULES:
+            __import__(module)
+        while True:
+            ready, _, _ = select.select([listener, lifeline], [], [], 1.0)
+            _reap()
+            if lifeline in ready:
+                break
+            if listener in ready:
+                conn, _ = listener.accept()
+                if os.fork() == 0:
+                    listener.close()
+                    os.close(lifeline)
+                    _run_worker(conn)
+                conn.close()
+    except BaseException:  # noqa: BLE001 - a dying server must not run the driver's code
+        code = 1
+    finally:
+        try:
+            os.unlink(os.path.join(folder, "fork.sock"))
+            os.rmdir(folder)
+        except OSError:
+            pass
+        os._exit(code)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _redirect_stdin() -> None:
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+
+
+def _receive(conn: socket.socket) -> tuple[dict[str, str], list[int]]:
+    """The client's environment and its stdin, stdout and stderr."""
+    head, fds, _, _ = socket.recv_fds(conn, 4, 3)
+    size = struct.unpack("!I", head)[0]
+    payload = b""
+    while len(payload) < size:
+        chunk = conn.recv(size - len(payload))
+        if not chunk:
+            raise ConnectionError("fork client went away")
+        payload += chunk
+    return json.loads(payload), fds
+
+
+def _run_worker(conn: socket.socket) -> None:
+    """In a fresh fork of the server: become the client's SDK worker; never returns."""
+    code = 1
+    try:
+        environment, fds = _receive(conn)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        for name in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(name, signal.default_int_handler if name == signal.SIGINT
+                          else signal.SIG_DFL)
+        os.environ.clear()
+        os.environ.update(environment)
+        _reset_logging()
+        threading.Thread(target=_die_with_client, args=(conn,), daemon=True).start()
+        from apache_beam.runners.worker import sdk_worker_main
+
+        sdk_worker_main.main([])
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:  # noqa: BLE001 - reported like a worker process's traceback
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            _flush(stream)
+        try:
+            conn.sendall(struct.pack("!i", code))
+        except OSError:
+            pass
+        os._exit(code)
+
+
+def _die_with_client(conn: socket.socket) -> None:
+    """The client sends nothing after its request: a readable socket means it is gone."""
+    try:
+        conn.recv(1)
+    except OSError:
+        pass
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _reset_logging() -> None:
+    """Forget the driver's log handlers (its stage log, its terminal): the worker logs to
+    the runner through the handler Beam's harness adds."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+
+
+def _flush(stream: Any) -> None:
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def runner_for(options: Any) -> Any | None:
+    """A FnApiRunner whose workers the fork server forks, for options that ask for the
+    DirectRunner in multi_processing mode; None when Beam's own runner should run."""
+    from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
+
+    server = running()
+    if server is None:
+        return None
+    if options.view_as(StandardOptions).runner not in ("DirectRunner", "direct", None) or \
+            options.view_as(DirectOptions).direct_running_mode != "multi_processing":
+        return None
+    return _forked_runner(server.command(), options)
+
+
+def _forked_runner(command: str, options: Any) -> Any:
+    from apache_beam.options.pipeline_options import DirectOptions
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import fn_runner
+    from apache_beam.runners.portability.portable_runner import JobServiceHandle
+    from apache_beam.transforms import environments
+
+    class ForkedWorkersRunner(fn_runner.FnApiRunner):
+        """The FnApiRunner as the DirectRunner makes it for multi_processing, with the
+        worker command swapped: Beam picks its own command only in that mode, so for the
+        run the mode reads in_memory (the worker count still comes from
+        `direct_num_workers`; the workers got the options as they were)."""
+
+        def run_pipeline(self, pipeline: Any, options: Any) -> Any:
+            direct = options.view_as(DirectOptions)
+            mode, direct.direct_running_mode = direct.direct_running_mode, "in_memory"
+            try:
+                with _quiet_worker_count_warning():
+                    return super().run_pipeline(pipeline, options)
+            finally:
+                direct.direct_running_mode = mode
+
+    encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+    return ForkedWorkersRunner(
+        default_environment=environments.SubprocessSDKEnvironment.from_command_string(command),
+        provision_info=fn_runner.ExtendedProvisionInfo(
+            beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)))
+
+
+class _quiet_worker_count_warning:  # noqa: N801 - used as a context manager
+    """Beam warns that in_memory with several workers has no parallelism; here the workers
+    are real processes, so the warning would be wrong."""
+
+    _logger = logging.getLogger("apache_beam.runners.portability.fn_api_runner.fn_runner")
+
+    def __enter__(self) -> None:
+        self._filter = _DropWorkerCountWarning()
+        self._logger.addFilter(self._filter)
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeFilter(self._filter)
+
+
+class _DropWorkerCountWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "direct_num_workers is not equal to 1" not in record.getMessage()

@@ -1,0 +1,53 @@
+"""Forked SDK workers: a multi_processing job's workers are children of the fork server
+(not fresh Pythons), compute what Beam's own workers compute, and the switch turns it off."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                 reason="forked workers are Linux only")]
+
+SCRIPT = textwrap.dedent("""
+    import json, os, sys
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from longweave.jobs import forked_workers
+
+    server = forked_workers.start()
+    options = PipelineOptions(["--runner=DirectRunner", "--direct_num_workers=2",
+                               "--direct_running_mode=multi_processing"])
+    runner = forked_workers.runner_for(options)
+    with beam.Pipeline(runner=runner, options=options) as pipeline:
+        (pipeline | beam.Create(range(400)) | beam.Reshuffle()
+         | beam.Map(lambda x: json.dumps([x * x, os.getpid(), os.getppid()]))
+         | beam.io.WriteToText(sys.argv[1], shard_name_template=""))
+    print(json.dumps({"server": server.pid if server else None,
+                      "forked": runner is not None, "driver": os.getpid()}))
+""")
+
+
+def run_job(tmp_path, enabled: bool) -> tuple[dict, list[list[int]]]:
+    out = tmp_path / ("on.txt" if enabled else "off.txt")
+    env = {**os.environ, "LONGWEAVE_FORKED_WORKERS": "1" if enabled else "0"}
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(out)], env=env,
+                          capture_output=True, text=True, timeout=300, check=True)
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    return info, [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_workers_are_forked_from_the_server_and_give_beams_results(tmp_path):
+    info, rows = run_job(tmp_path, enabled=True)
+    assert info["forked"] and info["server"]
+    assert sorted(square for square, _, _ in rows) == [x * x for x in range(400)]
+    assert {parent for _, _, parent in rows} == {info["server"]}  # every element ran in a fork
+    assert info["driver"] not in {pid for _, pid, _ in rows}  # and not in the driver
+
+    off, rows_off = run_job(tmp_path, enabled=False)
+    assert not off["forked"] and off["server"] is None
+    assert sorted(r[0] for r in rows_off) == sorted(r[0] for r in rows)
