@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import xxhash
 
 from longweave.filters.chunks import remove_chunks
@@ -28,10 +29,11 @@ def normal_form_hash(folded: Utf8Text) -> str:
     its UTF-8 bytes in numpy, faster than `" ".join(s.split())` and the same bytes."""
     flags = folded.space_flags().view(bool)  # padded with a non-space at either end
     space = flags[1:-1]
-    keep = ~(space & flags[:-2])  # the first of a run of spaces stays
-    collapsed = folded.codes[keep]
-    collapsed[space[keep]] = 32
-    return xxhash.xxh3_128_hexdigest(collapsed.tobytes().strip(b" "))
+    # every space character becomes one " ": the first byte of a run stays
+    collapsed = np.where(space, np.uint8(32), folded.codes)[~(space & flags[:-2])]
+    start = 1 if len(collapsed) and collapsed[0] == 32 else 0
+    end = len(collapsed) - (1 if len(collapsed) > start and collapsed[-1] == 32 else 0)
+    return xxhash.xxh3_128_hexdigest(collapsed[start:end])  # no copy: the buffer itself
 
 
 @dataclass(frozen=True, order=True)

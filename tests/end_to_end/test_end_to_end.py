@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -108,6 +110,19 @@ def test_status_lists_every_stage(tiny_run: Path) -> None:
 def test_same_shards_with_two_worker_processes(tiny_run: Path, tmp_path: Path) -> None:
     recipe = write_tiny_recipe(tmp_path, mode="multi_processing", workers=2)
     assert run_workflow(str(recipe), str(tmp_path / "work"), [], until="pack")
+    assert shard_bytes(tmp_path / "work") == shard_bytes(tiny_run)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers: Linux only")
+def test_same_shards_from_the_cli_program_with_forked_workers(tiny_run: Path,
+                                                             tmp_path: Path) -> None:
+    """`longweave run` as a program forks its SDK workers from its fork server (a caller
+    of `run_workflow` never does): the shards are the in-process run's, byte for byte."""
+    recipe = write_tiny_recipe(tmp_path, mode="multi_processing", workers=2)
+    done = subprocess.run([sys.executable, "-m", "longweave.jobs.cli", "run", str(recipe),
+                           "--workdir", str(tmp_path / "work"), "--until", "pack"],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
     assert shard_bytes(tmp_path / "work") == shard_bytes(tiny_run)
 
 
