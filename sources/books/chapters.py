@@ -47,6 +47,7 @@ _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into",
                 "or", "the", "to", "with", "without", "upon", "s"}
 _PAGE_MARK = re.compile(r"^\[\s*(?:Pg|Page|p\.)\s*[\dIVXLCivxlc]+\s*\]$")
 _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def settle_headings(text: str, candidates: list[Heading], max_gap: int = TOC_GAP
     candidates = sorted(candidates, key=lambda h: h.start)
     runs: list[list[Heading]] = []
     for heading in candidates:
-        if runs and _gap(text, runs[-1][-1].end, heading.start) < max_gap:
+        if runs and _gap_below(text, runs[-1][-1].end, heading.start, max_gap):
             runs[-1].append(heading)
         else:
             runs.append([heading])
@@ -229,7 +230,7 @@ def _merge_adjacent(text: str, run: list[Heading]) -> list[Heading]:
     merged = [run[0]]
     for heading in run[1:]:
         last = merged[-1]
-        if _gap(text, last.end, heading.start) <= MERGE_GAP_CHARS:
+        if _gap_below(text, last.end, heading.start, MERGE_GAP_CHARS + 1):
             merged[-1] = Heading(last.start, heading.end, f"{last.label} / {heading.label}",
                                  heading.number)
         else:
@@ -259,8 +260,21 @@ def headings_from_marked(text: str, marked: list[tuple[int, int, int, str]]) -> 
     return settle_headings(text, candidates, max_gap=1, drop_contents=False)
 
 
-def _gap(text: str, start: int, end: int) -> int:
-    return len(re.sub(r"\s+", "", text[start:end])) if end > start else 0
+def _gap_below(text: str, start: int, end: int, limit: int) -> bool:
+    """Fewer than `limit` non-space characters in `text[start:end]`?
+
+    The range between two headings is usually a whole chapter, so it is counted in growing
+    prefixes: once a prefix holds `limit` the answer is no, without scanning the rest
+    (non-space characters only add up, so a prefix's count never exceeds the range's)."""
+    size = max(4 * limit, 256)
+    while start < end:
+        stop = min(end, start + size)
+        if len(_SPACE.sub("", text[start:stop])) >= limit:
+            return False
+        if stop == end:
+            break
+        size *= 4
+    return limit > 0
 
 
 def chapter_spans(text: str, headings: Iterable[Heading]) -> list[Span]:
