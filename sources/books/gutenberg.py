@@ -28,6 +28,13 @@ _END_MARKERS = (
     re.compile(r"^\**\s*START:\s*FULL\s+LICEN[SC]E", re.I),
     re.compile(rf"^THE\s+FULL\s+{_PG}\s+LICEN[SC]E", re.I),
 )
+# The lines a marker can be on: every marker pattern, on the stripped line, opens with `*`
+# or (case-insensitively, as the patterns match) START, END or THE. Found by one scan led by
+# the literal newline (the first line checked apart), so the other lines of a book are never
+# split, stripped and tried one by one in Python.
+_MARKER_LINE_HEAD = r"[^\S\n]*(?:\*|start|end|the)"
+_MARKER_FIRST_LINE = re.compile(_MARKER_LINE_HEAD, re.I)
+_MARKER_LINE = re.compile("\n" + _MARKER_LINE_HEAD, re.I)
 _FIELDS = {
     "title": re.compile(r"^Title:\s*(.+)$", re.I),
     "author": re.compile(r"^Authors?:\s*(.+)$", re.I),
@@ -77,16 +84,16 @@ def _find_markers(text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int
     """(start, end) marker hits as (line start offset, line end offset, stripped line)."""
     starts: list[tuple[int, int, str]] = []
     ends: list[tuple[int, int, str]] = []
-    offset = 0
-    for line in text.split("\n"):
-        stripped = line.strip()
-        line_end = offset + len(line)
+    first = [0] if _MARKER_FIRST_LINE.match(text) else []
+    for offset in [*first, *(found.start() + 1 for found in _MARKER_LINE.finditer(text))]:
+        line_end = text.find("\n", offset)
+        line_end = len(text) if line_end == -1 else line_end
+        stripped = text[offset:line_end].strip()
         if stripped[:1] in ("*", "S", "s", "E", "e", "T", "t"):
             if any(p.match(stripped) for p in _START_MARKERS):
                 starts.append((offset, line_end, stripped))
             elif any(p.match(stripped) for p in _END_MARKERS):
                 ends.append((offset, line_end, stripped))
-        offset = line_end + 1
     return starts, ends
 
 
