@@ -56,6 +56,7 @@ _PRODUCTION_NOTE = re.compile(
 # A license notice repeated inside the body of World Library's Shakespeare files.
 _INLINE_NOTICE = re.compile(r"<<THIS ELECTRONIC VERSION OF THE COMPLETE WORKS.*?>>[ \t]*\n?",
                             re.S)
+_WORD_CHAR = re.compile(r"\w")
 # "Transcriber's Note", also boxed ("| ...", "● ...") or qualified ("Original Transcriber's
 # Notes:", "Additional ...", "Etext ...").
 _TRANSCRIBER = re.compile(
@@ -187,8 +188,7 @@ def drop_production_notes(body: str, front_chars: int = 4000) -> tuple[str, int]
     for start, end in paragraphs:
         if removed and start < removed[-1][1]:
             continue
-        first_line = next((line.strip() for line in body[start:end].split("\n")
-                           if re.search(r"\w", line)), "")  # past a rule of asterisks
+        first_line = _first_worded_line(body, start, end)  # past a rule of asterisks
         if start < front_chars and _PRODUCTION_NOTE.match(first_line):
             removed.append((start, next_start(end)))
         elif _TRANSCRIBER.match(first_line):
@@ -212,6 +212,19 @@ def drop_production_notes(body: str, front_chars: int = 4000) -> tuple[str, int]
     pieces.append(body[position:])
     cleaned = "".join(pieces)
     return cleaned, len(original) - len(cleaned)
+
+
+def _first_worded_line(text: str, start: int, end: int) -> str:
+    """The first line of `text[start:end]` holding a word character, stripped ("" if none).
+
+    Read line by line from the start: a paragraph is not split whole to look at its head."""
+    while start < end:
+        stop = text.find("\n", start, end)
+        stop = end if stop == -1 else stop
+        if _WORD_CHAR.search(text, start, stop):
+            return text[start:stop].strip()
+        start = stop + 1
+    return ""
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:

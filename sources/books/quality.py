@@ -54,10 +54,11 @@ def quality_signals(text: str) -> dict[str, float]:
     rest = Counter(encoded.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
     non_space = len(ascii_classes) - ascii_classes.count(_A_SPACE) + sum(
         n for c, n in rest.items() if not c.isspace())
-    letters = ascii_classes.count(_A_UPPER) + ascii_classes.count(_A_LETTER) + sum(
+    ascii_upper = ascii_classes.count(_A_UPPER)
+    letters = ascii_upper + ascii_classes.count(_A_LETTER) + sum(
         n for c, n in rest.items() if c.isalpha())
     digits = ascii_classes.count(_A_DIGIT) + sum(n for c, n in rest.items() if c.isdigit())
-    upper = ascii_classes.count(_A_UPPER) + sum(n for c, n in rest.items() if c.isupper())
+    upper = ascii_upper + sum(n for c, n in rest.items() if c.isupper())
     non_ascii = chars - len(ascii_classes)
     filled = [line for line in map(str.strip, text.split("\n")) if line]
     n_lines = len(filled)
