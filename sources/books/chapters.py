@@ -98,6 +98,9 @@ def find_headings(text: str) -> list[Heading]:
     candidates: list[Heading] = []
     last_bare: int | None = None
     for index, (start, end) in enumerate(paragraphs):
+        if text.count("\n", start, end) >= 6 and not _PAGE_MARK.match(
+                text[start:text.find("\n", start, end)].strip()):
+            continue  # over six lines and no page mark on top to pop: a paragraph of prose
         lines = [line.strip() for line in text[start:end].split("\n")]
         while len(lines) > 1 and _PAGE_MARK.match(lines[0]):
             lines.pop(0)  # "[Pg 27]" above the heading: a page break of the print edition
@@ -184,9 +187,13 @@ def _match_heading(first: str, rest_lines: list[str], last_bare: int | None
             return None
         label = first if not extra else f"{first.rstrip('.:')}. {extra}"
         return label, number_value(match.group("num")), "keyword"
-    if len(rest_lines) > 2 or (extra and not is_title_like(extra)):
+    if len(rest_lines) > 2:
         return None
     match = _BARE.match(first)
+    if match is None and not _NAMED.match(first):
+        return None  # what follows could only return None: spare the title test
+    if extra and not is_title_like(extra):
+        return None
     if match:
         number = number_value(match.group("num"))
         in_sequence = number == 1 or (last_bare is not None and number == last_bare + 1)
