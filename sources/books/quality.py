@@ -33,6 +33,7 @@ _A_SPACE, _A_UPPER, _A_LETTER, _A_DIGIT, _A_OTHER = b" ", b"A", b"a", b"0", b"."
 
 
 def _ascii_category(char: str) -> bytes:
+    """The class byte of one ASCII character, by the str methods the signals are defined in."""
     if char.isspace():
         return _A_SPACE
     if char.isalpha():
