@@ -47,6 +47,7 @@ _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into",
                 "or", "the", "to", "with", "without", "upon", "s"}
 _PAGE_MARK = re.compile(r"^\[\s*(?:Pg|Page|p\.)\s*[\dIVXLCivxlc]+\s*\]$")
 _PARAGRAPH = re.compile(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*")
+_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,9 @@ def find_headings(text: str) -> list[Heading]:
     candidates: list[Heading] = []
     last_bare: int | None = None
     for index, (start, end) in enumerate(paragraphs):
+        if text.count("\n", start, end) >= 6 and not _PAGE_MARK.match(
+                text[start:text.find("\n", start, end)].strip()):
+            continue  # over six lines and no page mark on top to pop: a paragraph of prose
         lines = [line.strip() for line in text[start:end].split("\n")]
         while len(lines) > 1 and _PAGE_MARK.match(lines[0]):
             lines.pop(0)  # "[Pg 27]" above the heading: a page break of the print edition
@@ -183,9 +187,13 @@ def _match_heading(first: str, rest_lines: list[str], last_bare: int | None
             return None
         label = first if not extra else f"{first.rstrip('.:')}. {extra}"
         return label, number_value(match.group("num")), "keyword"
-    if len(rest_lines) > 2 or (extra and not is_title_like(extra)):
+    if len(rest_lines) > 2:
         return None
     match = _BARE.match(first)
+    if match is None and not _NAMED.match(first):
+        return None  # what follows could only return None: spare the title test
+    if extra and not is_title_like(extra):
+        return None
     if match:
         number = number_value(match.group("num"))
         in_sequence = number == 1 or (last_bare is not None and number == last_bare + 1)
@@ -209,7 +217,7 @@ def settle_headings(text: str, candidates: list[Heading], max_gap: int = TOC_GAP
     candidates = sorted(candidates, key=lambda h: h.start)
     runs: list[list[Heading]] = []
     for heading in candidates:
-        if runs and _gap(text, runs[-1][-1].end, heading.start) < max_gap:
+        if runs and _gap_below(text, runs[-1][-1].end, heading.start, max_gap):
             runs[-1].append(heading)
         else:
             runs.append([heading])
@@ -229,7 +237,7 @@ def _merge_adjacent(text: str, run: list[Heading]) -> list[Heading]:
     merged = [run[0]]
     for heading in run[1:]:
         last = merged[-1]
-        if _gap(text, last.end, heading.start) <= MERGE_GAP_CHARS:
+        if _gap_below(text, last.end, heading.start, MERGE_GAP_CHARS + 1):
             merged[-1] = Heading(last.start, heading.end, f"{last.label} / {heading.label}",
                                  heading.number)
         else:
@@ -259,8 +267,21 @@ def headings_from_marked(text: str, marked: list[tuple[int, int, int, str]]) -> 
     return settle_headings(text, candidates, max_gap=1, drop_contents=False)
 
 
-def _gap(text: str, start: int, end: int) -> int:
-    return len(re.sub(r"\s+", "", text[start:end])) if end > start else 0
+def _gap_below(text: str, start: int, end: int, limit: int) -> bool:
+    """Fewer than `limit` non-space characters in `text[start:end]`?
+
+    The range between two headings is usually a whole chapter, so it is counted in growing
+    prefixes: once a prefix holds `limit` the answer is no, without scanning the rest
+    (non-space characters only add up, so a prefix's count never exceeds the range's)."""
+    size = max(4 * limit, 256)
+    while start < end:
+        stop = min(end, start + size)
+        if len(_SPACE.sub("", text[start:stop])) >= limit:
+            return False
+        if stop == end:
+            break
+        size *= 4
+    return limit > 0
 
 
 def chapter_spans(text: str, headings: Iterable[Heading]) -> list[Span]:

@@ -39,6 +39,10 @@ _C1 = re.compile("[\u0080-\u009f]")
 # C1 characters that only a mis-decoded Windows-1252 file contains (curly quotes, dashes, ...).
 _CP1252_SIGNATURE = re.compile("[\u0080\u0082-\u0084\u0086-\u008c\u008e\u0091-\u009c\u009e\u009f]")
 _OTHER_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ufeff]")
+# The same characters as UTF-8: C1 is C2 80-9F; the ASCII controls are themselves.
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+_OTHER_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+_BOM_UTF8 = "\ufeff".encode()
 
 
 @dataclass
@@ -141,19 +145,34 @@ def normalise_text(text: str) -> tuple[str, dict[str, Any]]:
     line break and becomes a newline.
     """
     details: dict[str, Any] = {}
-    if _C1.search(text):
-        if _CP1252_SIGNATURE.search(text):
-            repaired = _C1.sub(_c1_as_cp1252, text)
-            details["c1_repaired"] = sum(1 for _ in _C1.finditer(text))
-            text = repaired
+    # Which characters occur is asked of the UTF-8 bytes (a fast byte scan): a regex
+    # character class over the text tries every position, and most books hold none of them.
+    encoded = text.encode("utf-8", "surrogatepass")
+    has_c1 = _C1_UTF8.search(encoded) is not None
+    if has_c1 and _CP1252_SIGNATURE.search(text):
+        repaired = _C1.sub(_c1_as_cp1252, text)
+        details["c1_repaired"] = sum(1 for _ in _C1.finditer(text))
+        text = repaired
+        has_c1 = False  # every C1 character was mapped to its Windows-1252 meaning
     details["line_endings"] = line_ending_style(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub("[\u0085\u2028\u2029]", "\n", text)
-    text = re.sub("[\u0080-\u009f]", "", text)  # undefined C1 bytes carry no text
+    if has_c1 or "\u2028" in text or "\u2029" in text:
+        text = re.sub("[\u0085\u2028\u2029]", "\n", text)
+    if has_c1:
+        text = re.sub("[\u0080-\u009f]", "", text)  # undefined C1 bytes carry no text
     text = text.replace("\x0c", "\n")  # form feed: a page break, keep it as a line break
-    text = _OTHER_CONTROLS.sub("", text)
+    # no step above adds or removes one of these controls, so the input's bytes tell
+    if _has_other_controls(encoded):
+        text = _OTHER_CONTROLS.sub("", text)
     text = unicodedata.normalize("NFC", text)
     return text, details
+
+
+def _has_other_controls(encoded: bytes) -> bool:
+    """Does the UTF-8 `encoded` hold a character `_OTHER_CONTROLS` removes? (ASCII controls
+    are single bytes in UTF-8, U+FEFF is EF BB BF: no other character contains them.)"""
+    return (len(encoded.translate(None, _OTHER_CONTROL_BYTES)) != len(encoded)
+            or _BOM_UTF8 in encoded)
 
 
 def _c1_as_cp1252(match: re.Match[str]) -> str:

@@ -28,6 +28,13 @@ _END_MARKERS = (
     re.compile(r"^\**\s*START:\s*FULL\s+LICEN[SC]E", re.I),
     re.compile(rf"^THE\s+FULL\s+{_PG}\s+LICEN[SC]E", re.I),
 )
+# The lines a marker can be on: every marker pattern, on the stripped line, opens with `*`
+# or (case-insensitively, as the patterns match) START, END or THE. Found by one scan led by
+# the literal newline (the first line checked apart), so the other lines of a book are never
+# split, stripped and tried one by one in Python.
+_MARKER_LINE_HEAD = r"[^\S\n]*(?:\*|start|end|the)"
+_MARKER_FIRST_LINE = re.compile(_MARKER_LINE_HEAD, re.I)
+_MARKER_LINE = re.compile("\n" + _MARKER_LINE_HEAD, re.I)
 _FIELDS = {
     "title": re.compile(r"^Title:\s*(.+)$", re.I),
     "author": re.compile(r"^Authors?:\s*(.+)$", re.I),
@@ -49,6 +56,7 @@ _PRODUCTION_NOTE = re.compile(
 # A license notice repeated inside the body of World Library's Shakespeare files.
 _INLINE_NOTICE = re.compile(r"<<THIS ELECTRONIC VERSION OF THE COMPLETE WORKS.*?>>[ \t]*\n?",
                             re.S)
+_WORD_CHAR = re.compile(r"\w")
 # "Transcriber's Note", also boxed ("| ...", "● ...") or qualified ("Original Transcriber's
 # Notes:", "Additional ...", "Etext ...").
 _TRANSCRIBER = re.compile(
@@ -77,16 +85,16 @@ def _find_markers(text: str) -> tuple[list[tuple[int, int, str]], list[tuple[int
     """(start, end) marker hits as (line start offset, line end offset, stripped line)."""
     starts: list[tuple[int, int, str]] = []
     ends: list[tuple[int, int, str]] = []
-    offset = 0
-    for line in text.split("\n"):
-        stripped = line.strip()
-        line_end = offset + len(line)
+    first = [0] if _MARKER_FIRST_LINE.match(text) else []
+    for offset in [*first, *(found.start() + 1 for found in _MARKER_LINE.finditer(text))]:
+        line_end = text.find("\n", offset)
+        line_end = len(text) if line_end == -1 else line_end
+        stripped = text[offset:line_end].strip()
         if stripped[:1] in ("*", "S", "s", "E", "e", "T", "t"):
             if any(p.match(stripped) for p in _START_MARKERS):
                 starts.append((offset, line_end, stripped))
             elif any(p.match(stripped) for p in _END_MARKERS):
                 ends.append((offset, line_end, stripped))
-        offset = line_end + 1
     return starts, ends
 
 
@@ -180,8 +188,7 @@ def drop_production_notes(body: str, front_chars: int = 4000) -> tuple[str, int]
     for start, end in paragraphs:
         if removed and start < removed[-1][1]:
             continue
-        first_line = next((line.strip() for line in body[start:end].split("\n")
-                           if re.search(r"\w", line)), "")  # past a rule of asterisks
+        first_line = _first_worded_line(body, start, end)  # past a rule of asterisks
         if start < front_chars and _PRODUCTION_NOTE.match(first_line):
             removed.append((start, next_start(end)))
         elif _TRANSCRIBER.match(first_line):
@@ -205,6 +212,19 @@ def drop_production_notes(body: str, front_chars: int = 4000) -> tuple[str, int]
     pieces.append(body[position:])
     cleaned = "".join(pieces)
     return cleaned, len(original) - len(cleaned)
+
+
+def _first_worded_line(text: str, start: int, end: int) -> str:
+    """The first line of `text[start:end]` holding a word character, stripped ("" if none).
+
+    Read line by line from the start: a paragraph is not split whole to look at its head."""
+    while start < end:
+        stop = text.find("\n", start, end)
+        stop = end if stop == -1 else stop
+        if _WORD_CHAR.search(text, start, stop):
+            return text[start:stop].strip()
+        start = stop + 1
+    return ""
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:

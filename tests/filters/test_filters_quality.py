@@ -140,3 +140,38 @@ def test_unchanged_document_skips_the_rewrite_but_keeps_its_shape():
     out = DocumentFilter(FilterConfig(language_id=False))(doc)
     assert out.text == doc.text and out.spans == doc.spans
     assert out.meta["filter"]["redactions"] == {} and "filter" not in doc.meta
+
+
+def test_bigram_bound_is_never_below_the_share_and_rules_agree_with_full_counts():
+    """`bigram_share_bound` may skip the bigram count only because it is an upper bound;
+    the stopword count may stop early only because a passing count is not reported."""
+    from collections import Counter
+
+    from longweave.filters.quality import (
+        STOPWORDS,
+        bigram_share_bound,
+        lowered_words,
+        prose_failure,
+        top_bigram_share,
+    )
+    from longweave.schemas.recipe_filters import ProseRules
+
+    book = shared_book_text()
+    texts = [book[i:i + 20_000] for i in range(0, len(book), 20_000)]
+    texts += ["to be or not to be " * 40, "a b " * 100, "the the the", "x y"]
+    for text in texts:
+        words = lowered_words(text)
+        if len(words) > 2:
+            assert bigram_share_bound(words) >= top_bigram_share(words)
+    strict = ProseRules(max_top_bigram_share=0.0, min_stopwords=10**6, min_words=0)
+    for text in texts:
+        failure = prose_failure(text, strict)
+        words = lowered_words(text)
+        if failure and failure[0] == "stopwords":
+            assert failure[1] == f"{sum(map(STOPWORDS.__contains__, words))} < {10**6}"
+    repeated = "to be or not to be " * 40
+    rule, detail = prose_failure(repeated, ProseRules(min_words=0, min_mean_word_length=0))
+    words = lowered_words(repeated)
+    counts = Counter(zip(words, words[1:], strict=False))
+    assert rule == "top_bigram" and counts.most_common(1)[0][1] == 80
+    assert detail == f"{top_bigram_share(words):.3f} > 0.2"

@@ -105,3 +105,48 @@ def test_non_latin_single_byte_text_goes_to_the_statistical_detector() -> None:
     decoded = decode_bytes(text.encode("cp1251"))
     assert decoded.method == "charset-normalizer"
     assert decoded.text == text
+
+
+def _normalised_step_by_step(text: str) -> tuple[str, dict]:
+    """`normalise_text` as defined: every step run whether or not it can change the text."""
+    import re
+    import unicodedata
+
+    from longweave.sources.books.decode import (
+        _C1,
+        _CP1252_SIGNATURE,
+        _OTHER_CONTROLS,
+        _c1_as_cp1252,
+    )
+
+    details: dict = {}
+    if _C1.search(text) and _CP1252_SIGNATURE.search(text):
+        details["c1_repaired"] = len(_C1.findall(text))
+        text = _C1.sub(_c1_as_cp1252, text)
+    details["line_endings"] = line_ending_style(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub("[\u0085\u2028\u2029]", "\n", text)
+    text = re.sub("[\u0080-\u009f]", "", text)
+    text = _OTHER_CONTROLS.sub("", text.replace("\x0c", "\n"))
+    return unicodedata.normalize("NFC", text), details
+
+
+@pytest.mark.parametrize("text", [
+    "", "plain ascii\r\n", "\x85", "a\x85b\u2028c\u2029d", "\x81\x8d undefined only",
+    "\x93quoted\x94 and \x81", "\ufeffbom\x00nul\x0bvt\x1fus\x7fdel\x0cff", "\ud800\x85lone",
+    "e\u0301 combining", "\r\n\r\x85\u2028", "\xa0nbsp \xc2 not c1", SAMPLE,
+])
+def test_normalise_text_skips_only_steps_that_change_nothing(text: str) -> None:
+    assert normalise_text(text) == _normalised_step_by_step(text)
+
+
+def test_normalise_text_on_real_books_read_both_ways() -> None:
+    from tests.conftest import SHARED_BOOKS
+
+    books = sorted(SHARED_BOOKS.glob("*.txt"))
+    if not books:
+        pytest.skip(f"shared books not found at {SHARED_BOOKS}")
+    for path in books:
+        for codec in ("cp1252", "latin-1"):  # latin-1 leaves the C1 characters to repair
+            text = path.read_bytes().decode(codec)
+            assert normalise_text(text) == _normalised_step_by_step(text), (path.name, codec)

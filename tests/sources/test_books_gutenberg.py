@@ -327,3 +327,44 @@ def test_small_print_end_without_star_and_bracketed_header_notices() -> None:
     assert book.start_marker is not None and "SMALL PRINT" in book.start_marker
     body, _ = drop_production_notes(book.body)
     assert body.strip() == "SMALL THINGS\n\nThe book begins."
+
+
+def _markers_line_by_line(text: str) -> tuple[list, list]:
+    """The marker search as defined: every line stripped and, when it opens with a marker's
+    first character, tried against the patterns."""
+    from longweave.sources.books.gutenberg import _END_MARKERS, _START_MARKERS
+
+    starts, ends, offset = [], [], 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped[:1] not in ("*", "S", "s", "E", "e", "T", "t"):
+            pass
+        elif any(p.match(stripped) for p in _START_MARKERS):
+            starts.append((offset, offset + len(line), stripped))
+        elif any(p.match(stripped) for p in _END_MARKERS):
+            ends.append((offset, offset + len(line), stripped))
+        offset += len(line) + 1
+    return starts, ends
+
+
+@pytest.mark.parametrize("text", [
+    "", "*", "*** START OF THE PROJECT GUTENBERG EBOOK X ***",
+    "\n\n  \t*** START OF THE PROJECT GUTENBERG EBOOK X ***  \nbody\n"
+    "\u00a0End of the Project Gutenberg EBook of X\n",
+    "ſtart of this project gutenberg ebook X\n*END*THE SMALL PRINT! FOR PUBLIC DOMAIN\n"
+    "text\n   THE FULL PROJECT GUTENBERG LICENSE\n*** START: FULL LICENSE ***",
+])
+def test_marker_lines_are_found_as_a_line_by_line_search_finds_them(text: str) -> None:
+    from longweave.sources.books.gutenberg import _find_markers
+
+    assert _find_markers(text) == _markers_line_by_line(text)
+
+
+def test_marker_lines_of_the_real_books_match_a_line_by_line_search() -> None:
+    from longweave.sources.books.decode import decode_bytes
+    from longweave.sources.books.gutenberg import _find_markers
+
+    _need_books()
+    for path in sorted(BOOKS.glob("*.txt")):
+        text = decode_bytes(path.read_bytes()).text
+        assert _find_markers(text) == _markers_line_by_line(text), path.name

@@ -207,3 +207,15 @@ def test_contents_list_ends_at_a_wide_gap_or_prose() -> None:
     assert keys == ["A MODERN CINDERELLA", "DEBBY S DEBUT", "NELLY S HOSPITAL"]
     assert text[paragraphs[after][0]:].startswith("SOMETHING ELSE")
     assert title_key("  IV. The Silver Pig ...... 159") == "THE SILVER PIG"
+
+
+def test_gap_below_agrees_with_counting_the_whole_range() -> None:
+    """`_gap_below` reads growing prefixes of a range; the answer is the full count's."""
+    from longweave.sources.books.chapters import _gap_below
+
+    text = ("  \n\n CHAPTER I \n\n" + PROSE + "\n\n\t" + " " * 700 + "x" * 30 + "\n") * 3
+    for start in range(0, len(text), 37):
+        for end in (start - 1, start, start + 5, start + 300, start + 1500, len(text)):
+            for limit in (0, 1, 41, 150, 600):
+                count = len(re.sub(r"\s+", "", text[start:end])) if end > start else 0
+                assert _gap_below(text, start, end, limit) == (count < limit)
