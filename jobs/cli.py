@@ -6,8 +6,12 @@ import argparse
 import os
 import sys
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from longweave.jobs.progress import quiet_logging, say
+
+if TYPE_CHECKING:
+    from longweave.schemas.recipe import Recipe
 
 
 def demo_recipe_path() -> str:
@@ -166,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             # forked workers only for the program itself: a caller's process (a test, a
             # notebook) may already hold the gRPC state a fork must not copy
-            return _run(recipe_path, recipe.name, args, beam_args, fork_workers=argv is None)
+            return _run(recipe_path, recipe, args, beam_args, fork_workers=argv is None)
         if args.command == "status":
             from longweave.jobs.status import format_status, workdir_status
 
@@ -210,13 +214,16 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _run(recipe_path: str, name: str, args: argparse.Namespace, beam_args: list[str],
+def _run(recipe_path: str, recipe: Recipe, args: argparse.Namespace, beam_args: list[str],
          fork_workers: bool = False) -> int:
     from longweave.jobs import forked_workers
     from longweave.jobs.workflow import FAILURES, failed_on_recipe_or_data, run_workflow
 
     if fork_workers:  # before any stage: the driver has no threads or gRPC yet
-        forked_workers.start()
+        from longweave.filters.language import shared_model
+
+        forked_workers.start(preload=[shared_model] if recipe.filters.language_id else [])
+    name = recipe.name
     workdir = args.workdir or os.path.join("longweave-work", name)
     workdir = workdir if "://" in workdir else os.path.abspath(workdir)
     say(f"longweave: recipe {recipe_path} -> {workdir}")

@@ -29,6 +29,7 @@ import struct
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +71,11 @@ class ForkServer:
             pass
 
 
-def start() -> ForkServer | None:
+def start(preload: Sequence[Callable[[], object]] = ()) -> ForkServer | None:
     """Start the fork server once per process (None where it cannot run); call it before
-    any Beam job, while the driver has a single thread and no gRPC state."""
+    any Beam job, while the driver has a single thread and no gRPC state. `preload`: what
+    the server computes once for every worker it forks (a model the workers would each
+    load)."""
     global _SERVER
     if _SERVER is not None or not sys.platform.startswith("linux") or \
             os.environ.get("LONGWEAVE_FORKED_WORKERS", "1") == "0" or \
@@ -87,7 +90,7 @@ def start() -> ForkServer | None:
     pid = os.fork()
     if pid == 0:  # the server: never returns
         os.close(lifeline_write)
-        _serve(listener, lifeline_read, folder)
+        _serve(listener, lifeline_read, folder, preload)
     listener.close()
     os.close(lifeline_read)
     _SERVER = ForkServer(pid, socket_path, lifeline_write)
@@ -99,7 +102,8 @@ def running() -> ForkServer | None:
     return _SERVER if _SERVER is not None and _SERVER.alive() else None
 
 
-def _serve(listener: socket.socket, lifeline: int, folder: str) -> None:
+def _serve(listener: socket.socket, lifeline: int, folder: str,
+           preload: Sequence[Callable[[], object]]) -> None:
     """The server's loop: warm up, then fork a worker per connection until the driver goes
     (its lifeline closes) or is interrupted; reaps its workers (their CPU time then counts
     in the driver's children, as Beam's own workers' does)."""
@@ -109,6 +113,8 @@ def _serve(listener: socket.socket, lifeline: int, folder: str) -> None:
         _redirect_stdin()
         for module in _WARM_MODULES:
             __import__(module)
+        for load in preload:
+            load()
         while True:
             ready, _, _ = select.select([listener, lifeline], [], [], 1.0)
             _reap()

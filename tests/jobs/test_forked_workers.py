@@ -19,13 +19,15 @@ SCRIPT = textwrap.dedent("""
     from apache_beam.options.pipeline_options import PipelineOptions
     from longweave.jobs import forked_workers
 
-    server = forked_workers.start()
+    # what the server computes once, every forked worker has (json: any module they share)
+    server = forked_workers.start(preload=[lambda: setattr(json, "loaded_in", os.getpid())])
     options = PipelineOptions(["--runner=DirectRunner", "--direct_num_workers=2",
                                "--direct_running_mode=multi_processing"])
     runner = forked_workers.runner_for(options)
     with beam.Pipeline(runner=runner, options=options) as pipeline:
         (pipeline | beam.Create(range(400)) | beam.Reshuffle()
-         | beam.Map(lambda x: json.dumps([x * x, os.getpid(), os.getppid()]))
+         | beam.Map(lambda x: json.dumps([x * x, os.getpid(), os.getppid(),
+                                          getattr(json, "loaded_in", None)]))
          | beam.io.WriteToText(sys.argv[1], shard_name_template=""))
     print(json.dumps({"server": server.pid if server else None,
                       "forked": runner is not None, "driver": os.getpid()}))
@@ -44,10 +46,12 @@ def run_job(tmp_path, enabled: bool) -> tuple[dict, list[list[int]]]:
 def test_workers_are_forked_from_the_server_and_give_beams_results(tmp_path):
     info, rows = run_job(tmp_path, enabled=True)
     assert info["forked"] and info["server"]
-    assert sorted(square for square, _, _ in rows) == [x * x for x in range(400)]
-    assert {parent for _, _, parent in rows} == {info["server"]}  # every element ran in a fork
-    assert info["driver"] not in {pid for _, pid, _ in rows}  # and not in the driver
+    assert sorted(square for square, _, _, _ in rows) == [x * x for x in range(400)]
+    assert {parent for _, _, parent, _ in rows} == {info["server"]}  # all ran in a fork
+    assert info["driver"] not in {pid for _, pid, _, _ in rows}  # and not in the driver
+    assert {loaded for _, _, _, loaded in rows} == {info["server"]}  # preloaded there
 
     off, rows_off = run_job(tmp_path, enabled=False)
     assert not off["forked"] and off["server"] is None
+    assert {r[3] for r in rows_off} == {None}
     assert sorted(r[0] for r in rows_off) == sorted(r[0] for r in rows)
