@@ -182,26 +182,41 @@ def remention_gaps(ids: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
-    _, inverse, counts = np.unique(sorted_keys, return_inverse=True, return_counts=True)
     same = sorted_keys[1:] == sorted_keys[:-1]
-    rare = (counts[inverse[1:]] >= RARE_MIN) & (counts[inverse[1:]] <= RARE_MAX)
+    # The keys are sorted, so each bigram is one run: its count is its run's length (what
+    # np.unique's return_counts gives, without sorting a second time).
+    run_starts = np.concatenate(([True], ~same))
+    counts = np.diff(np.append(np.flatnonzero(run_starts), keys.size))
+    later_count = counts[np.cumsum(run_starts)[1:] - 1]
+    rare = (later_count >= RARE_MIN) & (later_count <= RARE_MAX)
     gaps = order[1:] - order[:-1]
     return gaps[same & rare].astype(np.int64)
 
 
-def remention_distances(segments: Iterable[SampledSegment]) -> dict[str, Any]:
-    """Per source: distribution of rare-term re-mention gaps over the sampled segments."""
-    per_source: dict[str, list[np.ndarray]] = {}
+def remention_gaps_by_source(segments: Iterable[SampledSegment]
+                             ) -> dict[str, tuple[np.ndarray, int]]:
+    """Per source: the re-mention gaps of its sampled segments, in order, and their tokens
+    (computed once for both the shard's distances and its per-source triangle)."""
+    gaps: dict[str, list[np.ndarray]] = {}
     tokens: dict[str, int] = {}
     for seg in segments:
-        per_source.setdefault(seg.source, []).append(remention_gaps(seg.ids))
+        gaps.setdefault(seg.source, []).append(remention_gaps(seg.ids))
         tokens[seg.source] = tokens.get(seg.source, 0) + int(seg.ids.size)
+    return {src: (np.concatenate(gaps[src]), tokens[src]) for src in gaps}
+
+
+def remention_distances(segments: Iterable[SampledSegment]) -> dict[str, Any]:
+    """Per source: distribution of rare-term re-mention gaps over the sampled segments."""
+    return remention_blocks(remention_gaps_by_source(segments))
+
+
+def remention_blocks(by_source: dict[str, tuple[np.ndarray, int]]) -> dict[str, Any]:
+    """`remention_distances` from `remention_gaps_by_source`."""
     out: dict[str, Any] = {}
-    for src in sorted(per_source):
-        gaps = np.concatenate(per_source[src])
-        out[src] = {**_distance_block(gaps.tolist()), "sampled_tokens": tokens[src],
-                    "gaps_per_1k_tokens": rnd(1000 * gaps.size / tokens[src])
-                    if tokens[src] else 0.0}
+    for src in sorted(by_source):
+        gaps, tokens = by_source[src]
+        out[src] = {**_distance_block(gaps.tolist()), "sampled_tokens": tokens,
+                    "gaps_per_1k_tokens": rnd(1000 * gaps.size / tokens) if tokens else 0.0}
     return out
 
 
