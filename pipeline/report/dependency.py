@@ -180,17 +180,18 @@ def remention_gaps(ids: np.ndarray) -> np.ndarray:
     keys = ngram_keys(ids, 2)
     if keys.size < 2:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
+    # A fast unstable sort groups equal bigrams; only the few rare occurrences are then put
+    # in (bigram, position) order, the order a stable argsort of every key would give.
+    order = np.argsort(keys)
     sorted_keys = keys[order]
-    same = sorted_keys[1:] == sorted_keys[:-1]
-    # The keys are sorted, so each bigram is one run: its count is its run's length (what
-    # np.unique's return_counts gives, without sorting a second time).
-    run_starts = np.concatenate(([True], ~same))
-    counts = np.diff(np.append(np.flatnonzero(run_starts), keys.size))
-    later_count = counts[np.cumsum(run_starts)[1:] - 1]
-    rare = (later_count >= RARE_MIN) & (later_count <= RARE_MAX)
-    gaps = order[1:] - order[:-1]
-    return gaps[same & rare].astype(np.int64)
+    run = np.cumsum(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1]))) - 1
+    counts = np.bincount(run)[run]
+    rare = (counts >= RARE_MIN) & (counts <= RARE_MAX)
+    rare_run, rare_pos = run[rare], order[rare]
+    in_order = np.lexsort((rare_pos, rare_run))
+    rare_run, rare_pos = rare_run[in_order], rare_pos[in_order]
+    same = rare_run[1:] == rare_run[:-1]
+    return (rare_pos[1:] - rare_pos[:-1])[same].astype(np.int64)
 
 
 def remention_gaps_by_source(segments: Iterable[SampledSegment]

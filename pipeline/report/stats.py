@@ -102,10 +102,11 @@ def _sample_rows(shard: ShardSegments, sample_tokens: int) -> int:
 
 
 def _by_source(content: pl.DataFrame, sample: list[stats_diversity.SampledSegment],
-               quality: dict[str, Any], ngrams: dict[str, dict[str, float]],
+               quality: dict[str, Any], ngrams: dict[str, float],
                gaps: dict[str, tuple[np.ndarray, int]]) -> dict[str, Any]:
     """Per source, the three corners of the triangle as this shard sees them (`ngrams` and
-    `gaps`: the sample's per-source n-gram ratios and re-mention gaps, computed once)."""
+    `gaps`: the sample's per-source distinct 4-gram ratio and re-mention gaps, computed
+    once)."""
     out: dict[str, Any] = {}
     for source in sorted(set(content["source"].to_list())):
         mine = content.filter(pl.col("source") == source)
@@ -116,7 +117,7 @@ def _by_source(content: pl.DataFrame, sample: list[stats_diversity.SampledSegmen
             "tokens": int(mine["tokens"].sum()),
             "sampled_tokens": int(sum(s.ids.size for s in own_sample)),
             "quality_score": stats_lengths.quality_score(quality.get(source, {})),
-            "distinct_4gram_ratio": ngrams[source]["4"] if source in ngrams else None,
+            "distinct_4gram_ratio": ngrams.get(source),
             "long_share_32K": long_share,
             "remention_median": rnd(float(np.median(all_gaps))) if all_gaps.size else None,
         }
