@@ -206,13 +206,9 @@ def remention_gaps_by_source(segments: Iterable[SampledSegment]
     return {src: (np.concatenate(gaps[src]), tokens[src]) for src in gaps}
 
 
-def remention_distances(segments: Iterable[SampledSegment]) -> dict[str, Any]:
-    """Per source: distribution of rare-term re-mention gaps over the sampled segments."""
-    return remention_blocks(remention_gaps_by_source(segments))
-
-
 def remention_blocks(by_source: dict[str, tuple[np.ndarray, int]]) -> dict[str, Any]:
-    """`remention_distances` from `remention_gaps_by_source`."""
+    """Per source: distribution of rare-term re-mention gaps over the sampled segments
+    (`remention_gaps_by_source`)."""
     out: dict[str, Any] = {}
     for src in sorted(by_source):
         gaps, tokens = by_source[src]

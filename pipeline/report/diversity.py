@@ -72,16 +72,12 @@ def ngram_keys(ids: np.ndarray, n: int) -> np.ndarray:
     return keys
 
 
-def distinct_ngram_ratios(segments: Iterable[SampledSegment]) -> dict[str, float]:
-    """distinct n-grams / all n-grams over the sample (n-grams never cross segments)."""
-    return distinct_ngram_ratios_by_source(segments)[0]
-
-
 def distinct_ngram_ratios_by_source(segments: Iterable[SampledSegment]
                                     ) -> tuple[dict[str, float], dict[str, float]]:
-    """`distinct_ngram_ratios` over the whole sample, and each source's distinct
-    `TRIANGLE_ORDER`-gram ratio: the shard's stats need both, so each segment's n-grams are
-    hashed once and the whole sample's distinct 4-grams are counted from each source's."""
+    """distinct n-grams / all n-grams over the whole sample (n-grams never cross segments),
+    and each source's distinct `TRIANGLE_ORDER`-gram ratio: the shard's stats need both, so
+    each segment's n-grams are hashed once and the whole sample's distinct 4-grams are
+    counted from each source's."""
     segments = list(segments)
     overall: dict[str, float] = {}
     per_source: dict[str, float] = {}
