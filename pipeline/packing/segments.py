@@ -75,7 +75,8 @@ class Segment:
 
     @classmethod
     def from_row(cls, row: dict) -> Segment:
-        mask = row.get("loss_mask") or []
+        mask = row.get("loss_mask")  # a list from a row, or a numpy view (pack's batches)
+        mask = [] if mask is None else mask
         return cls(
             segment_id=row["segment_id"], doc_id=row["doc_id"], source=row["source"],
             kind=row["kind"], bucket=int(row["bucket"]),

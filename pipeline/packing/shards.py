@@ -32,7 +32,8 @@ def _column(values: list, arrow_type: pa.DataType) -> pa.Array:
     if values and isinstance(values[0], np.ndarray):
         offsets = np.zeros(len(values) + 1, dtype=np.int32)
         np.cumsum([len(v) for v in values], out=offsets[1:])
-        flat = np.concatenate(values).astype(arrow_type.value_type.to_pandas_dtype())
+        flat = np.concatenate(values).astype(arrow_type.value_type.to_pandas_dtype(),
+                                              copy=False)  # rows are int32 already
         return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat))
     return pa.array(values, type=arrow_type)
 

@@ -180,28 +180,40 @@ def remention_gaps(ids: np.ndarray) -> np.ndarray:
     keys = ngram_keys(ids, 2)
     if keys.size < 2:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
+    # A fast unstable sort groups equal bigrams; only the few rare occurrences are then put
+    # in (bigram, position) order, the order a stable argsort of every key would give.
+    order = np.argsort(keys)
     sorted_keys = keys[order]
-    _, inverse, counts = np.unique(sorted_keys, return_inverse=True, return_counts=True)
-    same = sorted_keys[1:] == sorted_keys[:-1]
-    rare = (counts[inverse[1:]] >= RARE_MIN) & (counts[inverse[1:]] <= RARE_MAX)
-    gaps = order[1:] - order[:-1]
-    return gaps[same & rare].astype(np.int64)
+    run = np.cumsum(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1]))) - 1
+    counts = np.bincount(run)[run]
+    rare = (counts >= RARE_MIN) & (counts <= RARE_MAX)
+    rare_run, rare_pos = run[rare], order[rare]
+    in_order = np.lexsort((rare_pos, rare_run))
+    rare_run, rare_pos = rare_run[in_order], rare_pos[in_order]
+    same = rare_run[1:] == rare_run[:-1]
+    return (rare_pos[1:] - rare_pos[:-1])[same].astype(np.int64)
 
 
-def remention_distances(segments: Iterable[SampledSegment]) -> dict[str, Any]:
-    """Per source: distribution of rare-term re-mention gaps over the sampled segments."""
-    per_source: dict[str, list[np.ndarray]] = {}
+def remention_gaps_by_source(segments: Iterable[SampledSegment]
+                             ) -> dict[str, tuple[np.ndarray, int]]:
+    """Per source: the re-mention gaps of its sampled segments, in order, and their tokens
+    (computed once for both the shard's distances and its per-source triangle)."""
+    gaps: dict[str, list[np.ndarray]] = {}
     tokens: dict[str, int] = {}
     for seg in segments:
-        per_source.setdefault(seg.source, []).append(remention_gaps(seg.ids))
+        gaps.setdefault(seg.source, []).append(remention_gaps(seg.ids))
         tokens[seg.source] = tokens.get(seg.source, 0) + int(seg.ids.size)
+    return {src: (np.concatenate(gaps[src]), tokens[src]) for src in gaps}
+
+
+def remention_blocks(by_source: dict[str, tuple[np.ndarray, int]]) -> dict[str, Any]:
+    """Per source: distribution of rare-term re-mention gaps over the sampled segments
+    (`remention_gaps_by_source`)."""
     out: dict[str, Any] = {}
-    for src in sorted(per_source):
-        gaps = np.concatenate(per_source[src])
-        out[src] = {**_distance_block(gaps.tolist()), "sampled_tokens": tokens[src],
-                    "gaps_per_1k_tokens": rnd(1000 * gaps.size / tokens[src])
-                    if tokens[src] else 0.0}
+    for src in sorted(by_source):
+        gaps, tokens = by_source[src]
+        out[src] = {**_distance_block(gaps.tolist()), "sampled_tokens": tokens,
+                    "gaps_per_1k_tokens": rnd(1000 * gaps.size / tokens) if tokens else 0.0}
     return out
 
 

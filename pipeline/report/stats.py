@@ -62,6 +62,8 @@ def compute_shard_stats(shard: ShardSegments, doc_lengths: pl.DataFrame,
     sample = stats_diversity.sampled_segments(shard, content, sample_tokens)
     keys = stats_diversity.segment_band_keys(shard, content)
     quality = stats_lengths.quality_signals(content)
+    ngrams, ngrams_by_source = stats_diversity.distinct_ngram_ratios_by_source(sample)
+    gaps = stats_dependency.remention_gaps_by_source(sample)
     stats: dict[str, Any] = {
         "shard": shard.rel_path,
         "bucket": shard.bucket,
@@ -75,7 +77,7 @@ def compute_shard_stats(shard: ShardSegments, doc_lengths: pl.DataFrame,
             "sample": {"rows": _sample_rows(shard, sample_tokens) if sample else 0,
                        "segments": len(sample),
                        "tokens": int(sum(s.ids.size for s in sample))},
-            "distinct_ngrams": stats_diversity.distinct_ngram_ratios(sample),
+            "distinct_ngrams": ngrams,
             "compression": stats_diversity.compression_ratio(sample, tokenizer),
             "near_duplicates": {"inside_shard": stats_diversity.inside_shard_rate(keys),
                                 "across_shards": {"segments": 0, "rate": 0.0}},
@@ -85,10 +87,10 @@ def compute_shard_stats(shard: ShardSegments, doc_lengths: pl.DataFrame,
             "long_documents": stats_lengths.long_document_shares(content),
             "dependency_distance": stats_dependency.meta_dependency_distances(content),
             **stats_dependency.row_level(content, shard.rows.num_rows),
-            "remention_distance": stats_dependency.remention_distances(sample),
+            "remention_distance": stats_dependency.remention_blocks(gaps),
             "depth_coverage": stats_dependency.depth_coverage(content),
         },
-        "by_source": _by_source(content, sample, quality),
+        "by_source": _by_source(content, sample, quality, ngrams_by_source, gaps),
         "copy_spacing": shard_copy_spacing(content, copies),
     }
     return ShardResult(rel_path=shard.rel_path, stats=stats, band_keys=keys)
@@ -100,21 +102,22 @@ def _sample_rows(shard: ShardSegments, sample_tokens: int) -> int:
 
 
 def _by_source(content: pl.DataFrame, sample: list[stats_diversity.SampledSegment],
-               quality: dict[str, Any]) -> dict[str, Any]:
-    """Per source, the three corners of the triangle as this shard sees them."""
+               quality: dict[str, Any], ngrams: dict[str, float],
+               gaps: dict[str, tuple[np.ndarray, int]]) -> dict[str, Any]:
+    """Per source, the three corners of the triangle as this shard sees them (`ngrams` and
+    `gaps`: the sample's per-source distinct 4-gram ratio and re-mention gaps, computed
+    once)."""
     out: dict[str, Any] = {}
     for source in sorted(set(content["source"].to_list())):
         mine = content.filter(pl.col("source") == source)
         own_sample = [s for s in sample if s.source == source]
         long_share = stats_lengths.long_document_shares(mine)["32K"]["share"]
-        gaps = [stats_dependency.remention_gaps(s.ids) for s in own_sample]
-        all_gaps = np.concatenate(gaps) if gaps else np.zeros(0)
+        all_gaps = gaps[source][0] if source in gaps else np.zeros(0)
         out[source] = {
             "tokens": int(mine["tokens"].sum()),
             "sampled_tokens": int(sum(s.ids.size for s in own_sample)),
             "quality_score": stats_lengths.quality_score(quality.get(source, {})),
-            "distinct_4gram_ratio": stats_diversity.distinct_ngram_ratios(own_sample)["4"]
-            if own_sample else None,
+            "distinct_4gram_ratio": ngrams.get(source),
             "long_share_32K": long_share,
             "remention_median": rnd(float(np.median(all_gaps))) if all_gaps.size else None,
         }

@@ -73,51 +73,64 @@ class RouteSegments(beam.DoFn):
         seen = 0
         with fs.open_binary(path) as handle:
             for batch in pq.ParquetFile(handle).iter_batches(batch_size=READ_BATCH_ROWS):
-                for row in batch.to_pylist():
+                wanted: dict[ShardKey, list[int]] = {}
+                for number, segment in enumerate(batch_segments(batch)):
                     seen += 1
-                    yield from self._route(Segment.from_row(row), stem, writers)
+                    yield from self._route(segment, number, wanted)
+                for shard, numbers in wanted.items():
+                    if shard not in writers:
+                        writers[shard] = _SpillWriter(fs.join(
+                            self.work, SPILL_DIR, shard_name(shard), stem + ".arrow"))
+                    writers[shard].write(spill_rows(batch, numbers))
         for shard, writer in sorted(writers.items()):
             yield shard, writer.close()
         yield beam.pvalue.TaggedOutput(COUNTS, ("in", seen))
 
-    def _route(self, segment: Segment, stem: str, writers: dict) -> Iterator:
+    def _route(self, segment: Segment, number: int, wanted: dict[ShardKey, list[int]]
+               ) -> Iterator:
         routed = route_segment(segment, self.plan, self.routes)
         if isinstance(routed, Drop):
             yield beam.pvalue.TaggedOutput(DROPS, routed)
             return
         for shard in routed.shards:
-            if shard not in writers:
-                writers[shard] = _SpillWriter(fs.join(
-                    self.work, SPILL_DIR, shard_name(shard), stem + ".arrow"))
-            writers[shard].add(segment)
+            wanted.setdefault(shard, []).append(number)
         yield beam.pvalue.TaggedOutput(INDEX, routed.index_row)
         yield beam.pvalue.TaggedOutput(PACKED_TOKENS, routed.packed)
 
 
+def batch_segments(batch: pa.RecordBatch) -> list[Segment]:
+    """A batch of segment rows as Segments whose token and mask arrays are numpy views of
+    the batch (only the few per-segment fields become Python objects, never a token)."""
+    tokens = _lists(batch.column("input_ids"))
+    mask_column = batch.column("loss_mask")
+    masks: list[np.ndarray | None] = list(_lists(mask_column))
+    if mask_column.null_count:
+        masks = [m if valid else None
+                 for m, valid in zip(masks, mask_column.is_valid().to_pylist(), strict=True)]
+    fields = batch.drop_columns(["input_ids", "loss_mask"]).to_pylist()
+    return [Segment.from_row({**row, "input_ids": ids, "loss_mask": mask})
+            for row, ids, mask in zip(fields, tokens, masks, strict=True)]
+
+
+def spill_rows(batch: pa.RecordBatch, numbers: list[int]) -> pa.RecordBatch:
+    """Rows `numbers` of a segment batch, as the spill file holds them (Arrow copies the
+    tokens; none passes through Python)."""
+    columns = [batch.column(name) for name in SPILL_SCHEMA.names]
+    return pa.RecordBatch.from_arrays(columns, schema=SPILL_SCHEMA).take(numbers)
+
+
 class _SpillWriter:
-    """Pieces for one shard from one segment file, written a small batch at a time."""
+    """Pieces for one shard from one segment file, written a batch at a time."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.sink = io.BytesIO()
         self.writer = pa.ipc.new_stream(self.sink, SPILL_SCHEMA)
-        self.pending: list[dict] = []
 
-    def add(self, segment: Segment) -> None:
-        mask = segment.loss_mask
-        self.pending.append({"segment_id": segment.segment_id, "source": segment.source,
-                             "input_ids": segment.input_ids,
-                             "loss_mask": [] if mask is None else mask})
-        if len(self.pending) >= READ_BATCH_ROWS:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.pending:
-            self.writer.write_batch(pa.RecordBatch.from_pylist(self.pending, SPILL_SCHEMA))
-            self.pending = []
+    def write(self, rows: pa.RecordBatch) -> None:
+        self.writer.write_batch(rows)
 
     def close(self) -> str:
-        self._flush()
         self.writer.close()
         fs.write_bytes(self.path, self.sink.getvalue())
         return self.path

@@ -198,3 +198,34 @@ def test_a_document_that_cannot_be_tokenized_is_quarantined_alone() -> None:
     drops = [o for o in out if isinstance(o, Drop)]
     assert [d.doc_id for d in drops] == ["bad"] and drops[0].reason.startswith("quarantined:")
     assert [o["doc_id"] for o in out if isinstance(o, dict)] == ["good"]
+
+
+def test_pack_reads_segment_batches_as_the_rows_say_and_spills_them_whole(tmp_path) -> None:
+    # the pack job's reader keeps tokens as numpy views of the batch: each Segment must be
+    # the one `Segment.from_row` makes of the row, and a spill must read back as its pieces
+    import pyarrow as pa
+
+    from longweave.pipeline.transforms.pack import batch_segments, read_spills, spill_rows
+    from longweave.schemas.packed import TOKENIZED_SEGMENT_SCHEMA
+
+    rows = [segment("a", 5).to_row(), segment("b", 3).to_row(), segment("c", 4).to_row()]
+    rows[1]["loss_mask"] = [0, 1, 1]
+    rows[2]["loss_mask"] = None  # a null mask reads as none, like an empty one
+    batch = pa.RecordBatch.from_pylist(rows, TOKENIZED_SEGMENT_SCHEMA)
+    got = batch_segments(batch)
+    for mine, row in zip(got, batch.to_pylist(), strict=True):
+        want = Segment.from_row(row)
+        assert (mine.input_ids.tolist(), mine.input_ids.dtype) == (want.input_ids.tolist(),
+                                                                  np.dtype(np.int32))
+        assert (None if mine.loss_mask is None else mine.loss_mask.tolist()) == \
+            (None if want.loss_mask is None else want.loss_mask.tolist())
+        assert (mine.segment_id, mine.tokens, mine.meta, mine.token_start) == \
+            (want.segment_id, want.tokens, want.meta, want.token_start)
+    path = tmp_path / "spill.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(
+            sink, spill_rows(batch, [2, 1]).schema) as writer:
+        writer.write_batch(spill_rows(batch, [2, 1]))
+    pieces = read_spills([str(path)])
+    assert list(pieces) == ["c", "b"]
+    assert pieces["b"].input_ids.tolist() == got[1].input_ids.tolist()
+    assert pieces["b"].loss_mask.tolist() == [0, 1, 1] and pieces["c"].loss_mask is None

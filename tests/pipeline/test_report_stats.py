@@ -6,6 +6,7 @@ See tests/test_report_fixture.py for the layout the expected numbers come from.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,14 @@ from report_fixture import build_output
 from longweave.pipeline.packing.shards import shard_paths
 from longweave.pipeline.report.build import build_report
 from longweave.pipeline.report.dependency import remention_gaps
-from longweave.pipeline.report.diversity import near_duplicates, segment_keys
+from longweave.pipeline.report.diversity import (
+    SampledSegment,
+    distinct_count,
+    distinct_ngram_ratios_by_source,
+    near_duplicates,
+    ngram_keys,
+    segment_keys,
+)
 from longweave.pipeline.report.inputs import read_segment_index
 from longweave.pipeline.report.lengths import document_lengths
 from longweave.pipeline.report.stats import apply_across_shards, report_name, shard_stats
@@ -150,6 +158,43 @@ def test_remention_gaps_of_rare_bigrams():
     assert sorted(remention_gaps(ids).tolist()) == [2, 4, 4, 4, 7]
     common = np.array([1, 2] * 10)  # (1,2) ten times: too frequent to be a rare term
     assert remention_gaps(common).size == 0
+
+
+def _stable_remention_gaps(ids: np.ndarray) -> np.ndarray:
+    """The definition, written plainly: every bigram's positions in order, gaps between
+    consecutive ones when it occurs 2-4 times, bigrams in key order."""
+    keys = ngram_keys(ids, 2)
+    positions: dict[int, list[int]] = {}
+    for pos, key in enumerate(keys.tolist()):
+        positions.setdefault(key, []).append(pos)
+    return np.asarray([b - a for key in sorted(positions) if 2 <= len(positions[key]) <= 4
+                       for a, b in pairwise(positions[key])], dtype=np.int64)
+
+
+@pytest.mark.parametrize("vocab", [24, 32, 45])
+def test_remention_gaps_in_stable_order(vocab):
+    # the fast path sorts unstably and orders only the rare bigrams: same gaps, same order
+    ids = np.random.default_rng(vocab).integers(0, vocab, 3000).astype(np.int64)
+    expected = _stable_remention_gaps(ids)
+    assert expected.size > 100 and np.array_equal(remention_gaps(ids), expected)
+
+
+def test_distinct_ngrams_overall_and_per_source():
+    rng = np.random.default_rng(7)
+    segments = [SampledSegment(f"s{i}", source, "book", rng.integers(0, 6, size).astype(np.int64))
+                for i, (source, size) in enumerate([("a", 50), ("b", 3), ("a", 40), ("c", 0)])]
+    overall, per_source = distinct_ngram_ratios_by_source(segments)
+
+    def ratio_of(segs, n):
+        keys = np.concatenate([ngram_keys(s.ids, n) for s in segs])
+        return round(np.unique(keys).size / keys.size, 6) if keys.size else 0.0
+
+    assert overall == {str(n): ratio_of(segments, n) for n in (1, 2, 3, 4)}
+    assert per_source == {src: ratio_of([s for s in segments if s.source == src], 4)
+                          for src in ("a", "b", "c")}
+    assert per_source["b"] == per_source["c"] == 0.0  # too short for a 4-gram
+    assert distinct_count(np.array([5, 1, 5, 3, 1], dtype=np.uint64)) == 3
+    assert distinct_count(np.zeros(0, dtype=np.uint64)) == 0
 
 
 def test_remention_distance_per_source(stats):
