@@ -41,9 +41,17 @@ def doc_title(doc: Document) -> str:
 
 
 def term_counts(text: str) -> Counter[str]:
-    """Lower-cased content words (3+ chars, not stopwords) with their counts."""
-    return Counter(w for w in (m.group(0).lower() for m in _WORD.finditer(text))
-                   if w not in STOPWORDS and not w.isdigit())
+    """Lower-cased content words (3+ chars, not stopwords) with their counts.
+
+    Words are counted as written (in C), then folded per distinct spelling: a book has
+    millions of words but only tens of thousands of spellings. Keys come out in the order
+    of each lower-cased word's first occurrence, as a per-word count would give them."""
+    out: Counter[str] = Counter()
+    for word, count in Counter(_WORD.findall(text)).items():
+        folded = word.lower()
+        if folded not in STOPWORDS and not folded.isdigit():
+            out[folded] += count
+    return out
 
 
 def words(text: str) -> list[str]:

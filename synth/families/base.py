@@ -9,7 +9,7 @@ a sample.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +106,7 @@ def turns(doc: Document, limit: int | None = None) -> list[Unit]:
     return units(doc, TURN, limit)
 
 
-def unit_at(items: list[Unit], offset: int) -> Unit | None:
+def unit_at(items: Sequence[Unit], offset: int) -> Unit | None:
     return next((u for u in items if u.start <= offset < u.end), None)
 
 
