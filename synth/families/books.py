@@ -18,12 +18,15 @@ from longweave.synth.families.base import Family, Grounded, Unit, chapters, quot
 
 MIN_MENTIONS = 6
 MAX_NAMES = 60
-_CAPITALISED = re.compile(r"(?<![\w'’-])([A-Z][a-z]{2,})(?![\w'’-])")
+# A whole word of 3+ letters, capitalised (or all lower case): nothing of [\w'’-] touches it.
+# The "nothing before" test sits after the first letter, as a two-character look-behind,
+# so the scan jumps between capitals instead of trying every position: same matches.
+_CAPITALISED = re.compile(r"([A-Z](?<![\w'’-].)[a-z]{2,})(?![\w'’-])")
+_LOWER_WORD = re.compile(r"[a-z](?<![\w'’-].)[a-z]{2,}(?![\w'’-])")
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Mme|Mlle|Capt|Col|Gen|Rev|Sir|Lady|Lord|Miss)\.?\s*$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?;:\"“”‘’'(\[—–-]\s*|\n\s*)$")
 _SENTENCE_GAP = re.compile(r"[.!?][\"”’']?\s+")
 _SENTENCE_END = re.compile(r"[.!?][\"”’']?(?=\s|$)")
-_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z]{3,}(?![\w'’-])")
 _NOT_NAMES = frozenset("""
 the and but for not you all this that with have from they what when where which who why
 how there then than their these those some such very yes well now here chapter part book

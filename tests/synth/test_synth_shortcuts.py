@@ -17,6 +17,7 @@ from longweave.synth.families import books
 from longweave.synth.families.base import files
 from longweave.synth.families.code import import_like_lines, import_line, module_stem
 from longweave.synth.families.code_index import _walk
+from longweave.synth.grouping import top_terms
 from longweave.synth.textutil import MEMO_TEXTS, STOPWORDS, LengthMeter, term_counts
 
 
@@ -31,11 +32,21 @@ def test_term_counts_equal_a_count_word_by_word() -> None:
         assert folded == direct and list(folded) == list(direct)
 
 
+def test_top_terms_equal_sorting_every_term() -> None:
+    """Ties at the k-th count are broken by the term, as a sort of everything breaks them."""
+    counts = term_counts(shared_book("pg1342.txt").text)
+    ties = Counter({"b": 3, "a": 3, "d": 5, "c": 3, "e": 1})
+    for case in (counts, ties, Counter()):
+        for k in (1, 2, 3, 4, 48, 10_000):
+            assert top_terms(case, k) == sorted(case.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+
+
 def _names_directly(text: str, lo: int, hi: int) -> dict[str, list[int]]:
     """The capitalisation statistics of `name_mentions`, every test on every mention."""
     mentions: dict[str, list[int]] = {}
     middle: Counter[str] = Counter()
-    for match in books._CAPITALISED.finditer(text, lo, hi):
+    capitalised = re.compile(r"(?<![\w'’-])([A-Z][a-z]{2,})(?![\w'’-])")  # look-behind first
+    for match in capitalised.finditer(text, lo, hi):
         word = match.group(1)
         if word.lower() in books._NOT_NAMES:
             continue
@@ -54,7 +65,9 @@ def _names_directly(text: str, lo: int, hi: int) -> dict[str, list[int]]:
 def test_name_mentions_and_their_cache_match_the_direct_statistics() -> None:
     row = shared_book("pg2641.txt")
     text = row.text
-    for lo, hi in ((0, len(text)), (len(text) // 3, len(text) // 2), (1, len(text) - 1)):
+    inside_words = [m.start() + 1 for m in re.finditer(r"[a-z][A-Z][a-z]", text)][:3]
+    for lo, hi in ((0, len(text)), (len(text) // 3, len(text) // 2), (1, len(text) - 1),
+                   *((at, len(text)) for at in inside_words)):
         assert books.name_mentions(text, lo, hi) == _names_directly(text, lo, hi)
     hits = books._chapter_mentions.cache_info().hits
     first = {f.__name__: f(row, len(text)) for f in
