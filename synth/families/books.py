@@ -14,7 +14,15 @@ import re
 from collections import Counter
 
 from longweave.schemas.document import Document
-from longweave.synth.families.base import Family, Grounded, Unit, chapters, quote, unit_at
+from longweave.synth.families.base import (
+    Family,
+    Grounded,
+    Unit,
+    chapters,
+    covers,
+    quote,
+    unit_at,
+)
 
 MIN_MENTIONS = 6
 MAX_NAMES = 60
@@ -115,7 +123,8 @@ def _chapter_mentions(text: str, parts: tuple[Unit, ...]) -> dict[str, tuple[int
     families search the same row and prefix one after another, and the name statistics
     over a whole book are most of what a finder costs; a str caches its hash)."""
     found = name_mentions(text, parts[0].start, parts[-1].end)
-    return {w: tuple(m for m in ms if unit_at(parts, m)) for w, ms in found.items()}
+    inside = covers(parts)
+    return {w: tuple(m for m in ms if inside(m)) for w, ms in found.items()}
 
 
 def _chapter(parts: list[Unit], pos: int) -> str:

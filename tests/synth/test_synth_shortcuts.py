@@ -14,7 +14,7 @@ from grounded_fixture import shared_book, stdlib_repo
 from synth_fixture import stdlib_documents, trained_tokenizer
 
 from longweave.synth.families import books
-from longweave.synth.families.base import files
+from longweave.synth.families.base import Unit, covers, files
 from longweave.synth.families.code import import_like_lines, import_line, module_stem
 from longweave.synth.families.code_index import _walk
 from longweave.synth.grouping import top_terms
@@ -81,6 +81,13 @@ def test_name_mentions_and_their_cache_match_the_direct_statistics() -> None:
     again = {f.__name__: f(row, len(text)) for f in
              (books.find_first_last, books.find_two_hop, books.find_which_chapter)}
     assert repr(again) == repr(first) and any(first.values())
+
+
+def test_covers_agrees_with_unit_at_on_overlapping_units() -> None:
+    units = [Unit("b", 10, 10, 20), Unit("a", 0, 0, 5), Unit("c", 12, 12, 30), Unit("d", 40, 40, 41)]
+    holds = covers(units)
+    assert [holds(o) for o in range(-1, 45)] == [
+        books.unit_at(units, o) is not None for o in range(-1, 45)]
 
 
 def test_parse_walk_visits_nodes_in_ast_walk_order() -> None:
