@@ -14,6 +14,10 @@ from longweave.schemas.document import Document
 from longweave.schemas.meta import PATH, REPO, TITLE
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
+_LOWER_WORD = re.compile(r"[a-z][a-z0-9_]{2,}")  # `_WORD` in a lower-cased text
+# The only characters outside ASCII whose lower case holds an ASCII word character (every
+# code point checked, tests/synth/test_synth_shortcuts.py): I WITH DOT ABOVE, KELVIN SIGN.
+FOLDS_INTO_ASCII = ("\u0130", "\u212a")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z])")
 
@@ -45,14 +49,20 @@ def doc_title(doc: Document) -> str:
 def term_counts(text: str) -> Counter[str]:
     """Lower-cased content words (3+ chars, not stopwords) with their counts.
 
-    Words are counted as written (in C), then folded per distinct spelling: a book has
-    millions of words but only tens of thousands of spellings. Keys come out in the order
-    of each lower-cased word's first occurrence, as a per-word count would give them."""
-    out: Counter[str] = Counter()
-    for word, count in Counter(_WORD.findall(text)).items():
-        folded = word.lower()
-        if folded not in STOPWORDS and not folded.isdigit():
-            out[folded] += count
+    The text is lower-cased once and its words counted in C, instead of lower-casing each
+    of millions of words; keys come out in each word's first-occurrence order either way.
+    Lower-casing first finds the same words unless a character outside ASCII lower-cases
+    into a word character (`FOLDS_INTO_ASCII`): such a text counts words as written and
+    folds them per distinct spelling.
+    """
+    if any(c in text for c in FOLDS_INTO_ASCII):
+        out: Counter[str] = Counter()
+        for word, count in Counter(_WORD.findall(text)).items():
+            out[word.lower()] += count
+    else:
+        out = Counter(_LOWER_WORD.findall(text.lower()))
+    for word in [w for w in out if w in STOPWORDS or w.isdigit()]:
+        del out[word]
     return out
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 import pickle
 import re
+import string
+import sys
 from collections import Counter
 
 from grounded_fixture import shared_book, stdlib_repo
@@ -18,18 +20,32 @@ from longweave.synth.families.base import Unit, covers, files
 from longweave.synth.families.code import import_like_lines, import_line, module_stem
 from longweave.synth.families.code_index import _walk
 from longweave.synth.grouping import top_terms
-from longweave.synth.textutil import MEMO_TEXTS, STOPWORDS, LengthMeter, term_counts
+from longweave.synth.textutil import (
+    FOLDS_INTO_ASCII,
+    MEMO_TEXTS,
+    STOPWORDS,
+    LengthMeter,
+    term_counts,
+)
 
 
 def test_term_counts_equal_a_count_word_by_word() -> None:
     """Same counts and the same key order as lower-casing every match in turn."""
-    texts = [d.text for d in stdlib_documents()] + ["Word word WORD w0rd_ x1y2z Éclair 123abc"]
+    texts = [d.text for d in stdlib_documents()] + [
+        "Word word WORD w0rd_ x1y2z Éclair 123abc ΣΑΣ", "Kelvin \u212aelvin \u0130stanbul Istanbul"]
     for text in texts:
         direct = Counter(w for w in (m.group(0).lower()
                                      for m in re.finditer(r"[A-Za-z][A-Za-z0-9_]{2,}", text))
                          if w not in STOPWORDS and not w.isdigit())
         folded = term_counts(text)
         assert folded == direct and list(folded) == list(direct)
+
+
+def test_only_the_listed_characters_lower_case_into_ascii_word_characters() -> None:
+    word = set(string.ascii_letters + string.digits + "_")
+    found = [chr(c) for c in range(0x80, sys.maxunicode + 1)
+             if any(ch in word for ch in chr(c).lower())]
+    assert tuple(found) == FOLDS_INTO_ASCII
 
 
 def test_top_terms_equal_sorting_every_term() -> None:
