@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,13 +61,23 @@ def make_sketch(doc: Document, config: GroupingConfig, families: tuple[str, ...]
                 ) -> Sketch:
     """`families`: grounded families to search the row for (`sketch_families`); with none,
     the plan selects rows by their kind and languages alone."""
-    counts = term_counts(doc.text)
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: config.candidate_terms]
+    top = top_terms(term_counts(doc.text), config.candidate_terms)
     signature: tuple[int, ...] = ()
     if config.method == "icp" and config.similarity == "minhash":
         signature = tuple(minhash.sketch(doc.text, minhash_params(config)).tolist())
     return Sketch(doc.id, doc.source, doc_title(doc), len(doc.text), tuple(top), signature,
                   traits(doc) + askable(doc, families))
+
+
+def top_terms(counts: Counter[str], k: int) -> list[tuple[str, int]]:
+    """The `k` most frequent terms, ties broken by the term: what sorting every term gives,
+    with only the terms at or above the k-th largest count sorted by key (a book has tens
+    of thousands of distinct words; the counts alone sort in C)."""
+    items = counts.items()
+    if 0 < k < len(counts):
+        floor = sorted(counts.values(), reverse=True)[k - 1]
+        items = [kv for kv in items if kv[1] >= floor]
+    return sorted(items, key=lambda kv: (-kv[1], kv[0]))[:k]
 
 
 def minhash_params(config: GroupingConfig) -> MinHashParams:

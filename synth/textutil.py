@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import posixpath
 import re
+from array import array
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from longweave.schemas.document import Document
 from longweave.schemas.meta import PATH, REPO, TITLE
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
+_LOWER_WORD = re.compile(r"[a-z][a-z0-9_]{2,}")  # `_WORD` in a lower-cased text
+# The only characters outside ASCII whose lower case holds an ASCII word character (every
+# code point checked, tests/synth/test_synth_shortcuts.py): I WITH DOT ABOVE, KELVIN SIGN.
+FOLDS_INTO_ASCII = ("\u0130", "\u212a")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z])")
 
@@ -41,9 +47,23 @@ def doc_title(doc: Document) -> str:
 
 
 def term_counts(text: str) -> Counter[str]:
-    """Lower-cased content words (3+ chars, not stopwords) with their counts."""
-    return Counter(w for w in (m.group(0).lower() for m in _WORD.finditer(text))
-                   if w not in STOPWORDS and not w.isdigit())
+    """Lower-cased content words (3+ chars, not stopwords) with their counts.
+
+    The text is lower-cased once and its words counted in C, instead of lower-casing each
+    of millions of words; keys come out in each word's first-occurrence order either way.
+    Lower-casing first finds the same words unless a character outside ASCII lower-cases
+    into a word character (`FOLDS_INTO_ASCII`): such a text counts words as written and
+    folds them per distinct spelling.
+    """
+    if any(c in text for c in FOLDS_INTO_ASCII):
+        out: Counter[str] = Counter()
+        for word, count in Counter(_WORD.findall(text)).items():
+            out[word.lower()] += count
+    else:
+        out = Counter(_LOWER_WORD.findall(text.lower()))
+    for word in [w for w in out if w in STOPWORDS or w.isdigit()]:
+        del out[word]
+    return out
 
 
 def words(text: str) -> list[str]:
@@ -101,10 +121,11 @@ class LengthMeter:
         self.tokenizer_path = tokenizer_path
         self.chars_per_token = chars_per_token
         self._tokenizer = None
+        self._starts: dict[str, array[int]] = {}  # the last MEMO_TEXTS texts' token starts
 
     def __getstate__(self) -> dict:
         return {"tokenizer_path": self.tokenizer_path, "chars_per_token": self.chars_per_token,
-                "_tokenizer": None}
+                "_tokenizer": None, "_starts": {}}
 
     @property
     def method(self) -> str:
@@ -120,21 +141,35 @@ class LengthMeter:
     def count(self, text: str, cap: int | None = None) -> int:
         """Tokens in `text`; with `cap`, any count above `cap` may come back as `cap + 1`
         (only a prefix is encoded, which is what makes huge documents cheap to measure)."""
-        tok = self._tok()
-        if tok is None:
+        if self._tok() is None:
             return int(len(text) / self.chars_per_token + 0.5)
         if cap is None:
-            return len(tok.encode(text, add_special_tokens=False).ids)
-        offsets = prefix_offsets(tok, text, cap)
-        return len(offsets) if len(offsets) <= cap else cap + 1
+            return len(self.token_starts(text))
+        starts = prefix_starts(self, text, cap)
+        return len(starts) if len(starts) <= cap else cap + 1
 
     def position_index(self, text: str) -> TokenPositions:
         """Map char offsets to token offsets for one text (one encode, then bisection)."""
-        tok = self._tok()
-        if tok is None:
+        if self._tok() is None:
             return TokenPositions(None, self.chars_per_token)
-        starts = [a for a, _ in tok.encode(text, add_special_tokens=False).offsets]
-        return TokenPositions(starts, self.chars_per_token)
+        return TokenPositions(self.token_starts(text), self.chars_per_token)
+
+    def token_starts(self, text: str) -> array[int]:
+        """Where each token of `text` starts (needs the tokenizer; read-only).
+
+        Kept for the last `MEMO_TEXTS` texts: a finished sample is counted against its
+        bucket, indexed for its distances and measured for its meta, and a megadoc
+        measures its parts again on every fit, so an identical text is encoded once.
+        Starts are a compact array, not the encoding (a few MB for a long text).
+        """
+        found = self._starts.get(text)
+        if found is None:
+            offsets = self._tok().encode(text, add_special_tokens=False).offsets
+            found = array("q", [a for a, _ in offsets])
+            while len(self._starts) >= MEMO_TEXTS:
+                self._starts.pop(next(iter(self._starts)))
+            self._starts[text] = found
+        return found
 
     def chars_for(self, tokens: int, sample: str = "") -> int:
         """How many characters of text like `sample` make about `tokens` tokens."""
@@ -148,7 +183,7 @@ class LengthMeter:
 class TokenPositions:
     """Token index of a character offset; `None` starts means the chars estimate."""
 
-    starts: list[int] | None
+    starts: Sequence[int] | None
     chars_per_token: float
 
     def token_at(self, char: int) -> int:
@@ -158,23 +193,24 @@ class TokenPositions:
 
 
 PREFIX_SLACK_TOKENS = 32
+MEMO_TEXTS = 16  # texts whose token starts a meter keeps (see `LengthMeter.token_starts`)
 
 
-def prefix_offsets(tok, text: str, max_tokens: int) -> list[tuple[int, int]]:  # noqa: ANN001
-    """Token offsets of a prefix of `text` long enough to hold `max_tokens` tokens.
+def prefix_starts(meter: LengthMeter, text: str, max_tokens: int) -> array[int]:
+    """Token starts of a prefix of `text` long enough to hold `max_tokens` tokens.
 
     Encoding only a prefix (grown by doubling) keeps measuring a 1M-character document
     against a 64K-token budget from encoding all of it. The prefix holds a slack of tokens
     past `max_tokens`, so the tokens up to there are the ones the whole text would give
     (only the last word before a prefix's end can tokenize differently). The whole text's
-    offsets come back when it is shorter than that.
+    starts come back when it is shorter than that.
     """
     chars = (max_tokens + 2 * PREFIX_SLACK_TOKENS) * 4
     while True:
         prefix = text[:chars]
-        offsets = tok.encode(prefix, add_special_tokens=False).offsets
-        if len(prefix) == len(text) or len(offsets) > max_tokens + PREFIX_SLACK_TOKENS:
-            return offsets
+        starts = meter.token_starts(prefix)
+        if len(prefix) == len(text) or len(starts) > max_tokens + PREFIX_SLACK_TOKENS:
+            return starts
         chars *= 2
 
 
@@ -186,15 +222,14 @@ def fit_to_tokens(text: str, meter: LengthMeter, max_tokens: int) -> str:
     """
     if max_tokens <= 0:
         return ""
-    tok = meter._tok()
-    if tok is None:
+    if meter._tok() is None:
         limit = int(max_tokens * meter.chars_per_token)
         if len(text) <= limit:
             return text
     else:
-        offsets = prefix_offsets(tok, text, max_tokens)
-        if len(offsets) <= max_tokens:
+        starts = prefix_starts(meter, text, max_tokens)
+        if len(starts) <= max_tokens:
             return text
-        limit = offsets[max_tokens][0]
+        limit = starts[max_tokens]
     cut = text.rfind("\n", 0, limit)
     return text[: cut + 1] if cut > limit * 0.8 else text[:limit]

@@ -9,8 +9,10 @@ a sample.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from longweave.schemas.document import Document, Span
@@ -106,8 +108,22 @@ def turns(doc: Document, limit: int | None = None) -> list[Unit]:
     return units(doc, TURN, limit)
 
 
-def unit_at(items: list[Unit], offset: int) -> Unit | None:
+def unit_at(items: Sequence[Unit], offset: int) -> Unit | None:
     return next((u for u in items if u.start <= offset < u.end), None)
+
+
+def covers(items: Sequence[Unit]) -> Callable[[int], bool]:
+    """Whether some unit holds an offset (`unit_at(...) is not None`) by bisection, for
+    the many offsets of one row: some unit starting at or before it reaches past it."""
+    order = sorted(items, key=lambda u: u.start)
+    starts = [u.start for u in order]
+    reach = list(accumulate((u.end for u in order), max))
+
+    def holds(offset: int) -> bool:
+        i = bisect_right(starts, offset) - 1
+        return i >= 0 and reach[i] > offset
+
+    return holds
 
 
 def line_span(text: str, start: int, end: int, pos: int) -> tuple[int, int]:

@@ -9,15 +9,28 @@ chapters are the reader's `chapter:` spans. Checkers search the text for the nam
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
 from longweave.schemas.document import Document
-from longweave.synth.families.base import Family, Grounded, Unit, chapters, quote, unit_at
+from longweave.synth.families.base import (
+    Family,
+    Grounded,
+    Unit,
+    chapters,
+    covers,
+    quote,
+    unit_at,
+)
 
 MIN_MENTIONS = 6
 MAX_NAMES = 60
-_CAPITALISED = re.compile(r"(?<![\w'’-])([A-Z][a-z]{2,})(?![\w'’-])")
+# A whole word of 3+ letters, capitalised (or all lower case): nothing of [\w'’-] touches it.
+# The "nothing before" test sits after the first letter, as a two-character look-behind,
+# so the scan jumps between capitals instead of trying every position: same matches.
+_CAPITALISED = re.compile(r"([A-Z](?<![\w'’-].)[a-z]{2,})(?![\w'’-])")
+_LOWER_WORD = re.compile(r"[a-z](?<![\w'’-].)[a-z]{2,}(?![\w'’-])")
 _HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Mme|Mlle|Capt|Col|Gen|Rev|Sir|Lady|Lord|Miss)\.?\s*$")
 _SENTENCE_START = re.compile(r"(?:^|[.!?;:\"“”‘’'(\[—–-]\s*|\n\s*)$")
 _SENTENCE_GAP = re.compile(r"[.!?][\"”’']?\s+")
@@ -32,24 +45,34 @@ september october november december christmas god heaven english french french l
 
 
 def name_mentions(text: str, lo: int, hi: int) -> dict[str, list[int]]:
-    """Names found by capitalisation statistics in text[lo:hi], with every mention's offset."""
+    """Names found by capitalisation statistics in text[lo:hi], with every mention's offset.
+
+    The cheap tests (enough mentions, rare in lower case) run first over whole-word counts
+    made in C; the per-mention sentence-position test then runs only for the few words
+    left, instead of for every capitalised word of the book."""
     mentions: dict[str, list[int]] = {}
-    middle: Counter[str] = Counter()
     for match in _CAPITALISED.finditer(text, lo, hi):
-        word = match.group(1)
-        if word.lower() in _NOT_NAMES:
+        mentions.setdefault(match.group(1), []).append(match.start())
+    lower = Counter(_LOWER_WORD.findall(text[lo:hi]))
+    names: dict[str, list[int]] = {}
+    for word, found in mentions.items():
+        if (len(found) < MIN_MENTIONS or word.lower() in _NOT_NAMES
+                or lower[word.lower()] > 0.05 * len(found)):
             continue
-        mentions.setdefault(word, []).append(match.start())
-        before = text[max(lo, match.start() - 12):match.start()]
-        if _HONORIFIC.search(before) or not _SENTENCE_START.search(before):
-            middle[word] += 1
-    lower = Counter(m.group(0) for m in re.finditer(r"(?<![\w'’-])[a-z]{3,}(?![\w'’-])",
-                                                    text[lo:hi]))
-    names = {w: m for w, m in mentions.items()
-             if len(m) >= MIN_MENTIONS and middle[w] >= 0.7 * len(m)
-             and lower[w.lower()] <= 0.05 * len(m)}
+        if _mid_sentence(text, lo, found) >= 0.7 * len(found):
+            names[word] = found
     top = sorted(names, key=lambda w: (-len(names[w]), w))[:MAX_NAMES]
     return {w: names[w] for w in sorted(top)}
+
+
+def _mid_sentence(text: str, lo: int, positions: list[int]) -> int:
+    """How many of a word's mentions sit mid-sentence (after an honorific counts)."""
+    middle = 0
+    for pos in positions:
+        before = text[max(lo, pos - 12):pos]
+        if _HONORIFIC.search(before) or not _SENTENCE_START.search(before):
+            middle += 1
+    return middle
 
 
 def sentence_at(text: str, pos: int, lo: int, hi: int, max_chars: int = 300) -> tuple[int, int]:
@@ -87,12 +110,21 @@ def _usable(doc: Document, limit: int) -> list[Unit]:
     return [c for c in chapters(doc, limit) if not c.name.startswith("(")]
 
 
-def _mentions(doc: Document, limit: int) -> tuple[list[Unit], dict[str, list[int]]]:
+def _mentions(doc: Document, limit: int) -> tuple[list[Unit], dict[str, tuple[int, ...]]]:
     parts = _usable(doc, limit)
     if len(parts) < 2:
         return parts, {}
-    found = name_mentions(doc.text, parts[0].start, parts[-1].end)
-    return parts, {w: [m for m in ms if unit_at(parts, m)] for w, ms in found.items()}
+    return parts, _chapter_mentions(doc.text, tuple(parts))
+
+
+@functools.lru_cache(maxsize=8)
+def _chapter_mentions(text: str, parts: tuple[Unit, ...]) -> dict[str, tuple[int, ...]]:
+    """Each name's mentions inside the chapters (cached and read-only: the three book
+    families search the same row and prefix one after another, and the name statistics
+    over a whole book are most of what a finder costs; a str caches its hash)."""
+    found = name_mentions(text, parts[0].start, parts[-1].end)
+    inside = covers(parts)
+    return {w: tuple(m for m in ms if inside(m)) for w, ms in found.items()}
 
 
 def _chapter(parts: list[Unit], pos: int) -> str:

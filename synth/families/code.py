@@ -325,17 +325,28 @@ def module_stem(path: str) -> str:
     return stem
 
 
-def import_line(text: str, unit: Unit, stem: str) -> tuple[int, int] | None:
-    """The first import-like line of `unit` that names `stem` as a word."""
-    pattern = re.compile(rf"(?<![\w]){re.escape(stem)}(?![\w])")
+def import_like_lines(text: str, unit: Unit) -> list[tuple[int, int, str]]:
+    """`(start, end, line)` of each line of `unit` with an import word, at most 200 chars."""
+    out = []
     pos = unit.body_start
     while pos < unit.end:
         end = text.find("\n", pos, unit.end)
         end = unit.end if end < 0 else end
         line = text[pos:end]
-        if IMPORT_WORDS.search(line) and pattern.search(line) and len(line) <= 200:
-            return line_span(text, pos, end, pos)
+        if IMPORT_WORDS.search(line) and len(line) <= 200:
+            out.append((pos, end, line))
         pos = end + 1
+    return out
+
+
+def import_line(text: str, unit: Unit, stem: str,
+                lines: list[tuple[int, int, str]] | None = None) -> tuple[int, int] | None:
+    """The first import-like line of `unit` that names `stem` as a word; `lines`: the
+    unit's `import_like_lines`, when several stems are looked up in one file."""
+    pattern = re.compile(rf"(?<![\w]){re.escape(stem)}(?![\w])")
+    for pos, end, line in import_like_lines(text, unit) if lines is None else lines:
+        if pattern.search(line):
+            return line_span(text, pos, end, pos)
     return None
 
 
@@ -359,13 +370,22 @@ def first_line(text: str, unit: Unit, lines: Counter[str] | None = None
 def find_import_target(doc: Document, limit: int) -> list[Grounded]:
     index = build_index(doc, limit, parse=False)
     out = []
+    # a file imports several others and is imported by several: read each once
+    import_lines: dict[int, list[tuple[int, int, str]]] = {}
+    heads: dict[int, tuple[int, int] | None] = {}
     for a, b in index.edges:
         if not (index.usable(a) and index.usable(b)):
             continue
         importer, target = index.file(a), index.file(b)
         stem = module_stem(target.name)
-        where = import_line(doc.text, importer, stem) if len(stem) >= 2 else None
-        head = first_line(doc.text, target, index.line_counts()) if where else None
+        where = None
+        if len(stem) >= 2:
+            if a not in import_lines:
+                import_lines[a] = import_like_lines(doc.text, importer)
+            where = import_line(doc.text, importer, stem, import_lines[a])
+        if where and b not in heads:
+            heads[b] = first_line(doc.text, target, index.line_counts())
+        head = heads[b] if where else None
         if where is None or head is None:
             continue
         line = quote(doc.text, where)
