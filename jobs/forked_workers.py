@@ -19,6 +19,8 @@ fall back to Beam's own workers.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import logging
 import os
@@ -60,15 +62,21 @@ class ForkServer:
             return False
 
     def stop(self) -> None:
-        """Close the lifeline (the server exits when it reads its end) and reap it."""
+        """End the server (it may still be warming up: a run that had nothing to do must
+        not wait for that) and reap it, and remove its socket folder."""
         try:
             os.close(self._lifeline)
         except OSError:
             return
         try:
+            os.kill(self.pid, signal.SIGTERM)
             os.waitpid(self.pid, 0)
-        except ChildProcessError:
+        except (ChildProcessError, ProcessLookupError):
             pass
+        with contextlib.suppress(OSError):
+            os.unlink(self.socket_path)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(self.socket_path))
 
 
 def start(preload: Sequence[Callable[[], object]] = ()) -> ForkServer | None:
@@ -94,6 +102,8 @@ def start(preload: Sequence[Callable[[], object]] = ()) -> ForkServer | None:
     listener.close()
     os.close(lifeline_read)
     _SERVER = ForkServer(pid, socket_path, lifeline_write)
+    atexit.register(_SERVER.stop)  # reaped here: its workers' CPU counts as this
+    # process's children's, as Beam's own workers' would
     return _SERVER
 
 

@@ -30,6 +30,7 @@ SCRIPT = textwrap.dedent("""
                                           getattr(json, "loaded_in", None)]))
          | beam.io.WriteToText(sys.argv[1], shard_name_template=""))
     print(json.dumps({"server": server.pid if server else None,
+                      "socket": server.socket_path if server else None,
                       "forked": runner is not None, "driver": os.getpid()}))
 """)
 
@@ -50,6 +51,9 @@ def test_workers_are_forked_from_the_server_and_give_beams_results(tmp_path):
     assert {parent for _, _, parent, _ in rows} == {info["server"]}  # all ran in a fork
     assert info["driver"] not in {pid for _, pid, _, _ in rows}  # and not in the driver
     assert {loaded for _, _, _, loaded in rows} == {info["server"]}  # preloaded there
+    assert not os.path.exists(os.path.dirname(info["socket"]))  # stopped at exit, cleaned
+    with pytest.raises(ProcessLookupError):  # and reaped (its workers' CPU is the caller's)
+        os.kill(info["server"], 0)
 
     off, rows_off = run_job(tmp_path, enabled=False)
     assert not off["forked"] and off["server"] is None
