@@ -25,13 +25,14 @@ import json
 import logging
 import os
 import select
+import shlex
 import signal
 import socket
 import struct
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,8 @@ class ForkServer:
 
     def command(self) -> str:
         """The worker command line for Beam's SubprocessSDKEnvironment (run by a shell)."""
-        return f"'{sys.executable}' -S -I '{CLIENT}' '{self.socket_path}'"
+        return " ".join(shlex.quote(part) for part in
+                        (sys.executable, "-S", "-I", str(CLIENT), self.socket_path))
 
     def alive(self) -> bool:
         try:
@@ -279,18 +281,17 @@ def _forked_runner(command: str, options: Any) -> Any:
             beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded)))
 
 
-class _quiet_worker_count_warning:  # noqa: N801 - used as a context manager
+@contextlib.contextmanager
+def _quiet_worker_count_warning() -> Iterator[None]:
     """Beam warns that in_memory with several workers has no parallelism; here the workers
     are real processes, so the warning would be wrong."""
-
-    _logger = logging.getLogger("apache_beam.runners.portability.fn_api_runner.fn_runner")
-
-    def __enter__(self) -> None:
-        self._filter = _DropWorkerCountWarning()
-        self._logger.addFilter(self._filter)
-
-    def __exit__(self, *exc: object) -> None:
-        self._logger.removeFilter(self._filter)
+    logger = logging.getLogger("apache_beam.runners.portability.fn_api_runner.fn_runner")
+    drop = _DropWorkerCountWarning()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
 
 
 class _DropWorkerCountWarning(logging.Filter):
