@@ -3,9 +3,10 @@ located: what exact dedup and word hashing read, in numpy.
 
 Why bytes: real texts (Gutenberg books, code) are nearly all ASCII with a few curly quotes
 or accents. As UTF-32 they cost four bytes a character and a Python `str.lower()` over a
-wide string; as UTF-8 they cost one, ASCII folds by a 256-entry table, and only the few
-distinct non-ASCII characters are looked at one by one (`str.isalnum`, `str.isspace` on
-each), so no 1.1 M-entry code-point table is built in every worker.
+wide string; as UTF-8 they cost one, ASCII folds by `bytes.lower` and is classified by
+`bytes.translate`, and only the few distinct non-ASCII characters are looked at one by
+one (`str.isalnum`, `str.isspace` on each), so no 1.1 M-entry code-point table is built
+in every worker.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Utf8Text:
             inside = self.widths > offset
             flags[self.leads[inside] + offset + 1] = answer[inside]
         return flags
+
 
 def normal_form(text: str) -> Utf8Text:
     """The one normal form exact dedup and word shingles read: NFKC, then case folding
