@@ -147,8 +147,10 @@ def _missing_input(args: argparse.Namespace) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     own, beam_args = _split_beam_args(list(sys.argv[1:] if argv is None else argv))
+    # before parsing: building the parser imports Beam, whose modules log at import time
+    # (a missing optional client library) and would otherwise get Python's bare format
+    quiet_logging(verbose=bool({"-v", "--verbose"} & set(own)))
     args = parse_args(own)
-    quiet_logging(args.verbose)
     from longweave.schemas.recipe import RecipeError, load_recipe
 
     try:
