@@ -64,7 +64,9 @@ class RunContext:
         options = pipeline_options(self.recipe.runner, self.beam_args,
                                    f"longweave-{self.recipe.name}-{stage}".lower()
                                    .replace("_", "-").replace(".", "-"), self.verbose)
-        with beam.Pipeline(runner=forked_workers.runner_for(options), options=options
+        runner = forked_workers.runner_for(  # its workers then find the stage's code loaded
+            options, warm=[f"longweave.pipeline.transforms.{stage}"])
+        with beam.Pipeline(runner=runner, options=options
                            ) as pipeline, recording(self.progress_dir(stage)):
             build(pipeline)
 

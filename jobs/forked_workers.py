@@ -5,9 +5,10 @@ worker, and each spends about 1.4 CPU-s importing Beam before it does any work: 
 workers and eight stages that is over 20 CPU-s a run, and 2.8 of a small stage's ~10 s
 of fixed cost. `longweave run` instead forks a fork server at start-up, before any stage
 (and so before gRPC exists in the driver: forking a process that has live gRPC threads is
-unsafe), which imports Beam's worker and the stage transforms once. Each job's workers are
-then forked from it (copy-on-write, milliseconds) through `fork_client.py`, the command
-the runner starts in place of `python -m apache_beam.runners.worker.sdk_worker_main`.
+unsafe), which imports Beam's worker once, and each job's own transforms when the driver
+asks before the job. Each job's workers are then forked from it (copy-on-write,
+milliseconds) through `fork_client.py`, the command the runner starts in place of
+`python -m apache_beam.runners.worker.sdk_worker_main`.
 
 Nothing else changes: the runner is the same FnApiRunner with the same worker count, the
 workers speak the same gRPC protocol, and a worker's exit code, stdio and death (the
@@ -38,11 +39,8 @@ from typing import Any
 
 CLIENT = Path(__file__).with_name("fork_client.py")
 _WARM_MODULES = ("apache_beam.runners.worker.sdk_worker_main",
-                 "longweave.pipeline.transforms.collect", "longweave.pipeline.transforms.filter",
-                 "longweave.pipeline.transforms.dedupe",
-                 "longweave.pipeline.transforms.synthesize",
-                 "longweave.pipeline.transforms.tokenize", "longweave.pipeline.transforms.pack",
-                 "longweave.pipeline.transforms.report")
+                 "longweave.pipeline.transforms.stage")
+_WARM = "warm"  # a request that asks the server itself to import modules, not to fork
 _SERVER: ForkServer | None = None
 
 
@@ -56,6 +54,19 @@ class ForkServer:
         """The worker command line for Beam's SubprocessSDKEnvironment (run by a shell)."""
         return " ".join(shlex.quote(part) for part in
                         (sys.executable, "-S", "-I", str(CLIENT), self.socket_path))
+
+    def warm(self, modules: Sequence[str]) -> bool:
+        """Have the server import `modules` (a job's own transforms) before it forks that
+        job's workers, so each worker does not import them again; False if it could not."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(120)
+                conn.connect(self.socket_path)
+                payload = json.dumps({_WARM: list(modules)}).encode()
+                conn.sendall(struct.pack("!I", len(payload)) + payload)
+                return conn.recv(1) == b"1"
+        except OSError:
+            return False
 
     def alive(self) -> bool:
         try:
@@ -134,10 +145,21 @@ def _serve(listener: socket.socket, lifeline: int, folder: str,
                 break
             if listener in ready:
                 conn, _ = listener.accept()
-                if os.fork() == 0:
+                conn.settimeout(30)  # a client that connects and says nothing
+                try:
+                    request, fds = _receive(conn)
+                except Exception:  # noqa: BLE001 - a bad request is dropped, not served
+                    conn.close()
+                    continue
+                conn.settimeout(None)  # the worker waits on it for as long as it lives
+                if _WARM in request:
+                    conn.sendall(b"1" if _import_all(request[_WARM]) else b"0")
+                elif os.fork() == 0:
                     listener.close()
                     os.close(lifeline)
-                    _run_worker(conn)
+                    _run_worker(conn, request, fds)
+                for fd in fds:
+                    os.close(fd)
                 conn.close()
     except BaseException:  # noqa: BLE001 - a dying server must not run the driver's code
         code = 1
@@ -166,9 +188,27 @@ def _redirect_stdin() -> None:
     os.close(null)
 
 
-def _receive(conn: socket.socket) -> tuple[dict[str, str], list[int]]:
-    """The client's environment and its stdin, stdout and stderr."""
+def _import_all(modules: Sequence[str]) -> bool:
+    """Import what a job's workers will need; a module that fails to import is left for
+    the worker to import (and report) itself."""
+    ok = True
+    for module in modules:
+        try:
+            __import__(module)
+        except Exception:  # noqa: BLE001 - the worker raises it where it is reported
+            ok = False
+    return ok
+
+
+def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    """A request: a worker client's environment with its stdin, stdout and stderr, or a
+    warm-up (`{"warm": [module, ...]}`, no descriptors)."""
     head, fds, _, _ = socket.recv_fds(conn, 4, 3)
+    while len(head) < 4:
+        more = conn.recv(4 - len(head))
+        if not more:
+            raise ConnectionError("fork client went away")
+        head += more
     size = struct.unpack("!I", head)[0]
     payload = b""
     while len(payload) < size:
@@ -179,11 +219,10 @@ def _receive(conn: socket.socket) -> tuple[dict[str, str], list[int]]:
     return json.loads(payload), fds
 
 
-def _run_worker(conn: socket.socket) -> None:
+def _run_worker(conn: socket.socket, environment: dict[str, str], fds: list[int]) -> None:
     """In a fresh fork of the server: become the client's SDK worker; never returns."""
     code = 1
     try:
-        environment, fds = _receive(conn)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
@@ -238,9 +277,10 @@ def _flush(stream: Any) -> None:
         pass
 
 
-def runner_for(options: Any) -> Any | None:
+def runner_for(options: Any, warm: Sequence[str] = ()) -> Any | None:
     """A FnApiRunner whose workers the fork server forks, for options that ask for the
-    DirectRunner in multi_processing mode; None when Beam's own runner should run."""
+    DirectRunner in multi_processing mode (the server first imports the job's modules,
+    `warm`); None when Beam's own runner should run."""
     from apache_beam.options.pipeline_options import DirectOptions, StandardOptions
 
     server = running()
@@ -249,6 +289,7 @@ def runner_for(options: Any) -> Any | None:
     if options.view_as(StandardOptions).runner not in ("DirectRunner", "direct", None) or \
             options.view_as(DirectOptions).direct_running_mode != "multi_processing":
         return None
+    server.warm(warm)
     return _forked_runner(server.command(), options)
 
 

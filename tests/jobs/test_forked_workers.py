@@ -23,11 +23,12 @@ SCRIPT = textwrap.dedent("""
     server = forked_workers.start(preload=[lambda: setattr(json, "loaded_in", os.getpid())])
     options = PipelineOptions(["--runner=DirectRunner", "--direct_num_workers=2",
                                "--direct_running_mode=multi_processing"])
-    runner = forked_workers.runner_for(options)
+    runner = forked_workers.runner_for(options, warm=["xml.dom.minidom"])
     with beam.Pipeline(runner=runner, options=options) as pipeline:
         (pipeline | beam.Create(range(400)) | beam.Reshuffle()
          | beam.Map(lambda x: json.dumps([x * x, os.getpid(), os.getppid(),
-                                          getattr(json, "loaded_in", None)]))
+                                          getattr(json, "loaded_in", None),
+                                          "xml.dom.minidom" in sys.modules]))
          | beam.io.WriteToText(sys.argv[1], shard_name_template=""))
     print(json.dumps({"server": server.pid if server else None,
                       "socket": server.socket_path if server else None,
@@ -47,10 +48,11 @@ def run_job(tmp_path, enabled: bool) -> tuple[dict, list[list[int]]]:
 def test_workers_are_forked_from_the_server_and_give_beams_results(tmp_path):
     info, rows = run_job(tmp_path, enabled=True)
     assert info["forked"] and info["server"]
-    assert sorted(square for square, _, _, _ in rows) == [x * x for x in range(400)]
-    assert {parent for _, _, parent, _ in rows} == {info["server"]}  # all ran in a fork
-    assert info["driver"] not in {pid for _, pid, _, _ in rows}  # and not in the driver
-    assert {loaded for _, _, _, loaded in rows} == {info["server"]}  # preloaded there
+    assert sorted(row[0] for row in rows) == [x * x for x in range(400)]
+    assert {row[2] for row in rows} == {info["server"]}  # every element ran in a fork
+    assert info["driver"] not in {row[1] for row in rows}  # and not in the driver
+    assert {row[3] for row in rows} == {info["server"]}  # preloaded in the server
+    assert {row[4] for row in rows} == {True}  # the job's module, warmed before its workers
     assert not os.path.exists(os.path.dirname(info["socket"]))  # stopped at exit, cleaned
     with pytest.raises(ProcessLookupError):  # and reaped (its workers' CPU is the caller's)
         os.kill(info["server"], 0)
@@ -58,4 +60,5 @@ def test_workers_are_forked_from_the_server_and_give_beams_results(tmp_path):
     off, rows_off = run_job(tmp_path, enabled=False)
     assert not off["forked"] and off["server"] is None
     assert {r[3] for r in rows_off} == {None}
+    assert {r[4] for r in rows_off} == {False}  # Beam's own workers import what they use
     assert sorted(r[0] for r in rows_off) == sorted(r[0] for r in rows)
