@@ -121,7 +121,9 @@ class Handler(BaseHTTPRequestHandler):
 @pytest.fixture()
 def server():
     srv = FaultyServer()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    # a short poll: `shutdown` waits for the loop to look again (0.5 s by default)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
     thread.start()
     yield srv
     srv.shutdown()
