@@ -203,18 +203,25 @@ def verified_edges(low: str, messages: Iterable[tuple[str | None, SetRef]],
     """The candidate pairs `(high, low)` whose exact Jaccard reaches the threshold (LSH
     candidates below it are false positives of the banding)."""
     messages = list(messages)
-    own = [(load_set(ref), ref) for high, ref in messages if high is None]
-    return sorted((high, low) for high, ref in messages if high is not None
-                  for low_set, low_ref in own
-                  if _may_reach(ref, low_ref, threshold)
-                  and jaccard(load_set(ref), low_set) >= threshold)
+    own = [ref for high, ref in messages if high is None]
+    loaded: dict[int, np.ndarray] = {}  # the low end's own sets, read when first needed
+    edges = []
+    for high, ref in messages:
+        for k, low_ref in enumerate(own if high is not None else []):
+            if not _may_reach(ref, low_ref, threshold):
+                continue
+            if k not in loaded:
+                loaded[k] = load_set(low_ref)
+            if jaccard(load_set(ref), loaded[k]) >= threshold:
+                edges.append((high, low))
+    return sorted(edges)
 
 
 def _may_reach(first: SetRef, second: SetRef, threshold: float) -> bool:
     """Whether two sets' sizes allow a Jaccard of `threshold` (it is at most the smaller
     size over the larger): a pair that cannot is rejected without reading its set."""
     small, large = sorted((_set_size(first), _set_size(second)))
-    return small >= threshold * large
+    return small >= threshold * large * (1 - 1e-12)  # rounding never rejects a pair at it
 
 
 def _set_size(ref: SetRef) -> int:

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable
 
 import numpy as np
+import pytest
 
 from longweave.filters import minhash, near_dedup
 from longweave.filters.components import (
@@ -422,3 +423,17 @@ def test_union_find_labels_are_smallest_members_of_many_components():
         expected.update({m: min(members) for m in members})
     rng.shuffle(edges)
     assert union_find(edges) == dict(sorted(expected.items()))
+
+
+def test_a_pair_whose_sizes_cannot_reach_the_threshold_is_rejected_unread(tmp_path):
+    """J <= smaller / larger: such a pair never reads its sets (here: files that do not
+    exist), while a pair of sizes that could reach it is read and checked exactly."""
+    missing = str(tmp_path / "absent.u32")
+    assert near_dedup.verified_edges(
+        "low", [(None, (missing, 0, 100)), ("high", (missing, 0, 79))], 0.8) == []
+    with pytest.raises(OSError):
+        near_dedup.verified_edges("low", [(None, (missing, 0, 100)), ("high", (missing, 0, 80))],
+                                  0.8)
+    same = np.arange(10, dtype=np.uint32)
+    assert near_dedup.verified_edges("low", [(None, same), ("high", same[:8])], 0.8) == [
+        ("high", "low")]  # 8 / 10 is exactly the threshold: kept
