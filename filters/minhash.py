@@ -197,13 +197,12 @@ def word_hashes_of(folded: Utf8Text) -> np.ndarray:
     np.minimum(ends, starts + _WINDOW, out=ends)
     powers, inverses, lengths = _polynomial_tables()
     out = np.empty(len(starts), dtype=np.uint64)
-    running = np.empty(2 * _WINDOW + 1, dtype=np.uint64)
     first = 0
     while first < len(starts):
         base = int(starts[first])
         last = int(np.searchsorted(starts, base + _WINDOW))  # words starting in the window
         size = int(ends[last - 1]) - base
-        window = running[:size + 1]
+        window = np.empty(size + 1, dtype=np.uint64)
         window[0] = 0
         np.multiply(folded.codes[base:base + size], powers[:size], out=window[1:])
         np.cumsum(window, out=window)

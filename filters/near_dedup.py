@@ -21,7 +21,13 @@ import numpy as np
 import xxhash
 
 from longweave.filters.components import Edge
-from longweave.filters.exact import Candidate, cut_files, resolve_cluster
+from longweave.filters.exact import (
+    Candidate,
+    cut_files,
+    normal_form_hash,
+    normalised_text_hash,
+    resolve_cluster,
+)
 from longweave.filters.minhash import (
     MinHashParams,
     band_keys,
@@ -29,7 +35,9 @@ from longweave.filters.minhash import (
     shingle_hashes,
     signatures,
     sorted_unique,
+    word_shingles,
 )
+from longweave.filters.utf8text import normal_form
 from longweave.schemas import fs
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
@@ -98,6 +106,22 @@ def sketch_documents(docs: Sequence[Document], params: MinHashParams,
     return sketch_shingled([Candidate.of(d) for d in docs],
                            [shingle_hashes(d.text, params.shingle, params.ngram) for d in docs],
                            params, perms, verify)
+
+
+def fingerprint(doc: Document, params: MinHashParams, kinds: Collection[str],
+                exact: bool) -> tuple[str | None, np.ndarray | None]:
+    """A document's exact key (with `exact`) and its shingle hashes (when it takes part
+    in near-dedup), from one fold of its text when both are wanted: the same values as
+    `exact.exact_key` and `shingle_hashes` give apart (word shingles read the exact key's
+    normal form)."""
+    folded = normal_form(doc.text) if exact and params.shingle == "word" else None
+    key = None if not exact else (
+        normal_form_hash(folded) if folded is not None else normalised_text_hash(doc.text))
+    if not eligible(doc, kinds):
+        return key, None
+    hashes = word_shingles(folded, params.ngram) if folded is not None else \
+        shingle_hashes(doc.text, params.shingle, params.ngram)
+    return key, hashes
 
 
 def sketch_shingled(candidates: Sequence[Candidate], hashes: Sequence[np.ndarray],

@@ -37,11 +37,9 @@ from longweave.filters.exact import (
     copies_to_cut,
     exact_key,
     file_copies,
-    normal_form_hash,
     resolve_exact_candidates,
 )
-from longweave.filters.minhash import MinHashParams, shingle_hashes, word_shingles
-from longweave.filters.utf8text import normal_form
+from longweave.filters.minhash import MinHashParams
 from longweave.pipeline.transforms.docio import ReadSelected
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS
 from longweave.schemas import fs
@@ -107,10 +105,9 @@ class Dedupe(beam.PTransform):
         side: dict[str, beam.pvalue.AsSideInput] = {
             "exact_dropped": beam.pvalue.AsDict(none), "cuts": beam.pvalue.AsDict(none)}
         kinds = frozenset(config.kinds)
-        # one pass folds each document once for both its exact key and its word shingles
-        # (the same normal form), unless file cuts must come between the two
-        together = config.exact and config.near and not config.file_level and \
-            self.params.shingle == "word"
+        # one pass gives each document's exact key and shingles (word shingles from the
+        # exact key's own fold), unless file cuts must come between the two
+        together = config.exact and config.near and not config.file_level
         if together:
             first = docs | "Fingerprint" >> beam.ParDo(_Sketch(
                 self.params, config.verify, self.scratch_dir, kinds, exact=True)
@@ -216,16 +213,14 @@ class _Sketch(beam.DoFn):
         self._candidates, self._hashes, self._chars = [], [], 0
 
     def process(self, doc: Document):
-        folded = normal_form(doc.text) if self.exact else None
+        key, hashes = near_dedup.fingerprint(doc, self.params, self.kinds, self.exact)
         candidate = Candidate.of(doc)
-        if folded is not None:
-            yield beam.pvalue.TaggedOutput(_EXACT_KEYS, (normal_form_hash(folded), candidate))
-        if not near_dedup.eligible(doc, self.kinds):
+        if key is not None:
+            yield beam.pvalue.TaggedOutput(_EXACT_KEYS, (key, candidate))
+        if hashes is None:
             return
         self._candidates.append(candidate)
-        self._hashes.append(
-            word_shingles(folded, self.params.ngram) if folded is not None else
-            shingle_hashes(doc.text, self.params.shingle, self.params.ngram))
+        self._hashes.append(hashes)
         self._chars += len(doc.text)
         if self._chars >= _BATCH_CHARS or len(self._candidates) >= _BATCH_DOCS:
             yield from self._flush()

@@ -437,3 +437,19 @@ def test_a_pair_whose_sizes_cannot_reach_the_threshold_is_rejected_unread(tmp_pa
     same = np.arange(10, dtype=np.uint32)
     assert near_dedup.verified_edges("low", [(None, same), ("high", same[:8])], 0.8) == [
         ("high", "low")]  # 8 / 10 is exactly the threshold: kept
+
+
+@pytest.mark.parametrize("shingle", ["word", "char"])
+def test_one_fingerprint_pass_gives_what_the_exact_and_near_steps_give_apart(shingle):
+    """The dedupe shell's single pass (one fold for both) equals `exact_key` and
+    `shingle_hashes` computed separately; a kind left out of near-dedup gets no shingles."""
+    params = MinHashParams.create(shingle=shingle, ngram=5 if shingle == "word" else 9)
+    texts = [TEXT[:4000], "Straße ﬁne ＡＢ \u03a3\u039f\u03a3 \u00a0 end", "", "  x  "]
+    for i, text in enumerate(texts):
+        doc = Document(f"d{i}", "s", "text", text)
+        key, hashes = near_dedup.fingerprint(doc, params, frozenset(), exact=True)
+        assert key == exact_key(doc)[0]
+        assert np.array_equal(hashes, shingle_hashes(text, params.shingle, params.ngram))
+        assert near_dedup.fingerprint(doc, params, frozenset(), exact=False)[0] is None
+        assert near_dedup.fingerprint(doc, params, frozenset({"code"}), exact=True) == (
+            key, None)
