@@ -15,7 +15,7 @@ import posixpath
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from longweave.schemas.document import Document
 from longweave.schemas.meta import DEPENDENCY_EDGES
@@ -71,17 +71,25 @@ def _script_definitions(index: CodeIndex, a: int, b: int) -> list[Grounded]:
     return out
 
 
+def _names_imported_from(index: CodeIndex, a: int, b: int
+                         ) -> Iterator[tuple[PyFile, PyFile, str]]:
+    """`(importer, target, name)` for each name Python file `a` imports from file `b` by a
+    `from ... import` that names `b`'s module, in name order (both files parsed)."""
+    importer, target = index.python.get(a), index.python.get(b)
+    if importer is None or target is None:
+        return
+    for name, node in sorted(importer.imported_names().items()):
+        if names_module(importer.unit.name, node, target.unit.name, index.root):
+            yield importer, target, name
+
+
 def find_definition(doc: Document, limit: int) -> list[Grounded]:
     index = build_index(doc, limit)
     out = []
     for a, b in index.edges:
         out += _script_definitions(index, a, b)
-        importer, target = index.python.get(a), index.python.get(b)
-        if importer is None or target is None:
-            continue
-        for name, node in sorted(importer.imported_names().items()):
-            if name not in target.defs or not names_module(importer.unit.name, node,
-                                                          target.unit.name, index.root):
+        for importer, target, name in _names_imported_from(index, a, b):
+            if name not in target.defs:
                 continue
             where = def_line(target, doc.text, target.defs[name])
             out.append(_definition_question(importer.unit.name, name, target.unit.name,
@@ -139,14 +147,10 @@ def find_returns(doc: Document, limit: int) -> list[Grounded]:
     index = build_index(doc, limit)
     out = []
     for a, b in index.edges:
-        caller, target = index.python.get(a), index.python.get(b)
-        if caller is None or target is None:
-            continue
-        for name, node in sorted(caller.imported_names().items()):
+        for caller, target, name in _names_imported_from(index, a, b):
             func = target.defs.get(name)
             if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not (
-                    caller.calls_of(name)) or not names_module(caller.unit.name, node,
-                                                               target.unit.name, index.root):
+                    caller.calls_of(name)):
                 continue
             returns = _own_returns(func)
             if not 1 <= len(returns) <= MAX_RETURNS or any(r.value is None for r in returns):
