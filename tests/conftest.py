@@ -12,6 +12,14 @@ NOTES = PROJECT_ROOT / "recipes" / "samples" / "notes.jsonl"
 SHARED_BOOKS = SHARED_DATA / "books"
 
 
+def shared_book_paths() -> list[Path]:
+    """Every real Gutenberg book in ../shared/data/books, in name order; skip without them."""
+    books = sorted(SHARED_BOOKS.glob("*.txt"))
+    if not books:
+        pytest.skip(f"shared books not found at {SHARED_BOOKS}")
+    return books
+
+
 def shared_book_text(name: str = "pg1342.txt") -> str:
     """A real Gutenberg book from ../shared/data (cp1252, CRLF) as text; skip without it."""
     path = SHARED_BOOKS / name

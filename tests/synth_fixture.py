@@ -1,10 +1,13 @@
-"""Real text for synthesis tests: stdlib source files, and a small BPE trained on them."""
+"""Real text for synthesis tests: stdlib source files, a small BPE trained on them, and
+the base of the local chat-completions servers the generator tests talk to."""
 
 from __future__ import annotations
 
 import functools
+import json
 import sysconfig
 import tempfile
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from longweave.schemas.document import Document, make_document_id
@@ -50,3 +53,24 @@ def chi_square_uniform_ok(counts: list[int]) -> bool:
     expected = sum(counts) / len(counts)
     statistic = sum((c - expected) ** 2 / expected for c in counts)
     return statistic < CHI2_95[len(counts) - 1]
+
+
+class ChatHandler(BaseHTTPRequestHandler):
+    """An OpenAI-style chat endpoint for tests: silent, reads the last message's prompt,
+    answers JSON; a test's handler decides the reply in `do_POST`."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def prompt(self) -> str:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        return body["messages"][-1]["content"]
+
+    def send_json(self, status: int, payload: bytes, headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)

@@ -141,11 +141,9 @@ def test_normalise_text_skips_only_steps_that_change_nothing(text: str) -> None:
 
 
 def test_normalise_text_on_real_books_read_both_ways() -> None:
-    from tests.conftest import SHARED_BOOKS
+    from tests.conftest import shared_book_paths
 
-    books = sorted(SHARED_BOOKS.glob("*.txt"))
-    if not books:
-        pytest.skip(f"shared books not found at {SHARED_BOOKS}")
+    books = shared_book_paths()
     for path in books:
         for codec in ("cp1252", "latin-1"):  # latin-1 leaves the C1 characters to repair
             text = path.read_bytes().decode(codec)

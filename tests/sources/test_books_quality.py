@@ -11,7 +11,7 @@ import pytest
 
 from longweave.sources.books.decode import normalise_text
 from longweave.sources.books.quality import quality_signals
-from tests.conftest import SHARED_BOOKS
+from tests.conftest import shared_book_paths
 
 _BROKEN_HYPHEN = re.compile(r"[^\W\d_]-$")
 _PAGE_NUMBER = re.compile(
@@ -69,9 +69,7 @@ def test_signals_match_their_definition_on_edge_cases(text: str) -> None:
 
 
 def test_signals_match_their_definition_on_real_books() -> None:
-    books = sorted(SHARED_BOOKS.glob("*.txt"))
-    if not books:
-        pytest.skip(f"shared books not found at {SHARED_BOOKS}")
+    books = shared_book_paths()
     for path in books:
         text, _ = normalise_text(path.read_bytes().decode("cp1252"))
         assert quality_signals(text) == defined_signals(text), path.name

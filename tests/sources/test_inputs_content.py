@@ -25,7 +25,7 @@ from longweave.schemas.recipe_sources import BookOptions, TextOptions
 from longweave.sources.books import BookReader
 from longweave.sources.content import sniff
 from longweave.sources.text import TextReader
-from tests.conftest import SHARED_BOOKS
+from tests.conftest import shared_book_paths
 from tests.sources.test_books_epub import _epub
 
 PROSE = ("The lane ran down to the river past the mill, and the barns stood dark "
@@ -165,7 +165,5 @@ def test_book_records_that_are_binary_are_one_rejection(tmp_path: Path) -> None:
 
 def test_real_cp1252_books_are_text() -> None:
     """Windows-1252 Gutenberg files with CRLF (real data) must not look binary."""
-    books = sorted(SHARED_BOOKS.glob("*.txt"))
-    if not books:
-        pytest.skip(f"shared books not found at {SHARED_BOOKS}")
+    books = shared_book_paths()
     assert [sniff(p.read_bytes())[0] for p in books] == ["text"] * len(books)

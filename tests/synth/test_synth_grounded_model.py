@@ -7,11 +7,11 @@ import json
 import re
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 from grounded_fixture import STDLIB, stdlib_repo
-from synth_fixture import stdlib_documents
+from synth_fixture import ChatHandler, stdlib_documents
 
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
@@ -30,15 +30,11 @@ class RestateServer(ThreadingHTTPServer):
         self.prompts: list[str] = []
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(ChatHandler):
     server: RestateServer
 
-    def log_message(self, *args: object) -> None:
-        pass
-
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["messages"][-1]["content"]
+        prompt = self.prompt()
         self.server.prompts.append(prompt)
         evidence = re.findall(r"- <<<(.*?)>>>", prompt, re.S)
         if self.server.faithful:
@@ -48,11 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
         reply = {"question": "Reworded: which file holds it?", "answer": answer}
         data = json.dumps({"choices": [{"message": {"content": json.dumps(reply)}}],
                            "usage": {"prompt_tokens": 10, "completion_tokens": 5}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(200, data)
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import hashlib
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
-from synth_fixture import stdlib_documents
+from synth_fixture import ChatHandler, stdlib_documents
 
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop
@@ -56,15 +56,11 @@ class FaultyServer(ThreadingHTTPServer):
             return "ok"
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(ChatHandler):
     server: FaultyServer
 
-    def log_message(self, *args: object) -> None:
-        pass
-
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["messages"][-1]["content"]
+        prompt = self.prompt()
         fault = self.server.next_fault(prompt)
         self._reply(fault, prompt)
 
@@ -90,11 +86,11 @@ class Handler(BaseHTTPRequestHandler):
         if fault in ("slow", "busy"):
             self._busy(0.6 if fault == "slow" else 0.15)
         if fault.isdigit():
-            self._send(int(fault), b'{"error": "try later"}',
+            self.send_json(int(fault), b'{"error": "try later"}',
                        {"Retry-After": self.server.retry_after})
             return
         if fault == "malformed":
-            self._send(200, b'{"choices": [ {"message": ')
+            self.send_json(200, b'{"choices": [ {"message": ')
             return
         if "Reply with a JSON object only" in prompt:
             content = json.dumps({"question": "What does the passage describe?",
@@ -106,16 +102,8 @@ class Handler(BaseHTTPRequestHandler):
         reply = {"choices": [{"message": {"role": "assistant", "content": content}}],
                  "usage": {"prompt_tokens": len(prompt) // 4,
                            "completion_tokens": len(content) // 4}}
-        self._send(200, json.dumps(reply).encode())
+        self.send_json(200, json.dumps(reply).encode())
 
-    def _send(self, status: int, payload: bytes, headers: dict | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
 
 
 @pytest.fixture()
