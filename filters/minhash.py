@@ -317,10 +317,13 @@ def signatures(hash_sets: list[np.ndarray], params: MinHashParams,
 
 
 def band_keys(sig: np.ndarray, params: MinHashParams) -> list[tuple[int, int]]:
-    """One `(band, hash of the band's rows)` per band: equal keys make LSH candidates."""
+    """One `(band, hash of the band's rows)` per band: equal keys make LSH candidates.
+
+    The hash keeps 63 bits: a key below 2^63 is an int Beam's coder writes natively,
+    where one above it (half of all 64-bit hashes) would be pickled at every shuffle."""
     rows = params.rows
     data = np.ascontiguousarray(sig[: params.bands * rows])
-    return [(band, xxhash.xxh64_intdigest(data[band * rows:(band + 1) * rows].tobytes()))
+    return [(band, xxhash.xxh64_intdigest(data[band * rows:(band + 1) * rows].tobytes()) >> 1)
             for band in range(params.bands)]
 
 

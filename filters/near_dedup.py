@@ -3,8 +3,9 @@
 The flow (pipeline/transforms/dedupe.py wires it). No text crosses a shuffle: documents
 are read, decided on and written in streaming steps, and only small records are grouped.
 `prepared` (exact drops and file cuts applied) -> `sketch_documents` (a bundle at a time;
-the shingle sets `spill_sets` to scratch files when verifying) -> `bucket_entries` (band
-keys, salted) -> `bucket_star` per bucket (+ `bucket_head` and another star when salted)
+the shingle sets `spill_sets` to scratch files when verifying) -> `bucket_blocks` (band
+keys, salted, a block per shuffle partition) -> `block_stars`: `bucket_star` per bucket
+(+ `block_heads` and another star when salted)
 -> `verification_plan` / `verification_messages` (where each candidate's set is read) ->
 `verified_edges` (exact Jaccard, the sets read back with `load_set`) ->
 connected components (filters/components.py) -> `label_members` -> `component_decisions`
@@ -166,11 +167,80 @@ def salt(doc_id: str, salts: int) -> int:
     return xxhash.xxh32_intdigest(doc_id.encode()) % salts if salts > 1 else 0
 
 
-def bucket_entries(sketch: NearSketch, salts: int) -> list[tuple[BucketKey, str]]:
-    """One `((band, key, salt), id)` per band: a hot bucket splits into `salts` parts."""
-    doc_id = sketch.candidate.id
-    part = salt(doc_id, salts)
-    return [((band, key, part), doc_id) for band, key in sketch.keys]
+# The shuffle partitions of the band entries: each bundle sends its entries as one block
+# per partition, not one element per (document, band), and a partition's reducer finds its
+# buckets by sorting. A reducer holds 1/BUCKET_PARTITIONS of all entries (16 bytes and an
+# id each): 64 keeps that near a gigabyte at a billion entries, and a small run a few
+# hundred elements.
+BUCKET_PARTITIONS = 64
+
+# `(slots, keys, ids)`: per entry the bucket's `band * salts + salt` and band key as int64
+# bytes, and the document id: arrays, so Beam's coder writes a block in a few calls.
+BucketBlock = tuple[bytes, bytes, tuple[str, ...]]
+
+
+def bucket_blocks(entries: Iterable[tuple[str, Sequence[tuple[int, int]]]], salts: int,
+                  partitions: int = BUCKET_PARTITIONS) -> list[tuple[int, BucketBlock]]:
+    """`(partition, block)` for the band keys of many documents (`(id, keys)` each, a
+    bundle's): every entry of a bucket `(band, key, salt)` goes to the same partition, and
+    the `salts` parts of a hot bucket (split by document id) to different ones."""
+    slots: list[int] = []
+    keys: list[int] = []
+    ids: list[str] = []
+    for doc_id, doc_keys in entries:
+        part = salt(doc_id, salts)
+        slots += [band * salts + part for band, _ in doc_keys]
+        keys += [key for _, key in doc_keys]
+        ids += [doc_id] * len(doc_keys)
+    if not keys:
+        return []
+    slot_array = np.array(slots, dtype=np.int64)
+    key_array = np.array(keys, dtype=np.int64)
+    where = (key_array % partitions + slot_array % salts) % partitions
+    order = np.argsort(where, kind="stable")
+    bounds = np.flatnonzero(np.diff(where[order])) + 1
+    out = []
+    for chosen in np.split(order, bounds):
+        out.append((int(where[chosen[0]]), (slot_array[chosen].tobytes(),
+                                            key_array[chosen].tobytes(),
+                                            tuple(ids[i] for i in chosen.tolist()))))
+    return out
+
+
+def block_buckets(blocks: Iterable[BucketBlock], salts: int, singletons: bool = False
+                  ) -> list[tuple[BucketKey, list[str]]]:
+    """The buckets of one partition's blocks, `((band, key, salt), ids)` in key order:
+    those of two or more entries (candidates), or every one with `singletons` (a salted
+    bucket's heads need its parts of one member too)."""
+    blocks = list(blocks)
+    if not blocks:
+        return []
+    slots = np.concatenate([np.frombuffer(b[0], dtype=np.int64) for b in blocks])
+    keys = np.concatenate([np.frombuffer(b[1], dtype=np.int64) for b in blocks])
+    ids = [doc_id for b in blocks for doc_id in b[2]]
+    order = np.lexsort((keys, slots))
+    slots, keys = slots[order], keys[order]
+    starts = np.flatnonzero(np.concatenate(
+        ([True], (slots[1:] != slots[:-1]) | (keys[1:] != keys[:-1]))))
+    ends = np.append(starts[1:], len(order))
+    if not singletons:
+        several = ends - starts > 1
+        starts, ends = starts[several], ends[several]
+    order_list = order.tolist()
+    return [((slot // salts, key, slot % salts), [ids[i] for i in order_list[a:b]])
+            for slot, key, a, b in zip(slots[starts].tolist(), keys[starts].tolist(),
+                                       starts.tolist(), ends.tolist(), strict=True)]
+
+
+def block_stars(blocks: Iterable[BucketBlock], salts: int) -> list[Edge]:
+    """The candidate pairs of one partition: `bucket_star` of each bucket."""
+    return [edge for _, members in block_buckets(blocks, salts) for edge in bucket_star(members)]
+
+
+def block_heads(blocks: Iterable[BucketBlock], salts: int) -> list[tuple[tuple[int, int], str]]:
+    """`bucket_head` of every salted sub-bucket of one partition."""
+    return [bucket_head(key, members)
+            for key, members in block_buckets(blocks, salts, singletons=True)]
 
 
 # A bucket of at most this many members gives every pair as a candidate, a larger one a

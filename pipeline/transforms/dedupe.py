@@ -12,7 +12,8 @@ holds every shuffled PCollection, never holds the corpus.
                          spilled to `scratch_dir`), exact drops taken out of them
     (file_level)         read 2: file fingerprints of exact survivors -> cuts per
                          document; read 3: band keys of the documents with cuts applied
-    small records        candidate edges per LSH bucket (salted when `band_salts > 1`)
+    small records        band keys as a block per shuffle partition and bundle -> candidate
+                         edges per LSH bucket (salted when `band_salts > 1`)
                          -> set references meet at each pair's low end, which reads the
                          two sets back for the exact Jaccard -> unrolled large-star /
                          small-star rounds and a union-find finish -> keep policy per
@@ -53,6 +54,7 @@ _VERDICTS = "verdicts"
 _EXACT_KEYS = "exact_keys"
 _BATCH_CHARS = 4_000_000  # characters sketched together: bounds a batch's shingle arrays
 _BATCH_DOCS = 512
+_BLOCK_DOCS = 8192  # documents whose band keys leave in one set of blocks
 
 
 def _route(item: Any) -> beam.pvalue.TaggedOutput:
@@ -291,17 +293,46 @@ class _CandidatePairs(beam.PTransform):
         self.salts = salts
 
     def expand(self, sketches: beam.PCollection) -> beam.PCollection:
-        buckets = (sketches
-                   | "BandKeys" >> beam.FlatMap(near_dedup.bucket_entries, self.salts)
-                   | "GroupBuckets" >> beam.GroupByKey())
-        edges = buckets | "BucketStars" >> beam.FlatMap(lambda kv: near_dedup.bucket_star(kv[1]))
-        if self.salts > 1:
-            heads = (buckets
-                     | "BucketHeads" >> beam.MapTuple(near_dedup.bucket_head)
+        salts = self.salts  # the lambdas below must not pickle the transform
+        partitions = (sketches
+                      | "BandBlocks" >> beam.ParDo(_BandBlocks(salts))
+                      | "GroupBuckets" >> beam.GroupByKey())
+        edges = partitions | "BucketStars" >> beam.FlatMap(
+            lambda kv: near_dedup.block_stars(kv[1], salts))
+        if salts > 1:
+            heads = (partitions
+                     | "BucketHeads" >> beam.FlatMap(
+                         lambda kv: near_dedup.block_heads(kv[1], salts))
                      | "GroupHeads" >> beam.GroupByKey()
                      | "HeadStars" >> beam.FlatMap(lambda kv: near_dedup.bucket_star(kv[1])))
             edges = (edges, heads) | "AllStars" >> beam.Flatten()
         return edges | "DistinctEdges" >> beam.Distinct()
+
+
+class _BandBlocks(beam.DoFn):
+    """NearSketches -> `(partition, BucketBlock)`: the band keys of up to `_BLOCK_DOCS`
+    documents of a bundle leave as one block per partition (`near_dedup.bucket_blocks`),
+    so the shuffle carries a few arrays instead of an element per document and band."""
+
+    def __init__(self, salts: int) -> None:
+        self.salts = salts
+        self._entries: list[tuple[str, list[tuple[int, int]]]] = []
+
+    def start_bundle(self) -> None:
+        self._entries = []
+
+    def process(self, sketch: near_dedup.NearSketch):
+        self._entries.append((sketch.candidate.id, sketch.keys))
+        if len(self._entries) >= _BLOCK_DOCS:
+            yield from self._flush()
+
+    def finish_bundle(self):
+        for block in self._flush():
+            yield GlobalWindows.windowed_value(block)
+
+    def _flush(self) -> list[tuple[int, near_dedup.BucketBlock]]:
+        entries, self._entries = self._entries, []
+        return near_dedup.bucket_blocks(entries, self.salts)
 
 
 class _VerifyPairs(beam.PTransform):

@@ -212,21 +212,59 @@ def test_salts_spread_ids_evenly_and_keep_the_band_key():
     counts = Counter(near_dedup.salt(f"doc-{i}", 4) for i in range(4000))
     assert set(counts) == {0, 1, 2, 3} and min(counts.values()) > 900
     assert near_dedup.salt("doc-1", 1) == 0
-    cand = Candidate("doc-1", "s", 10, 0.0)
-    entries = near_dedup.bucket_entries(near_dedup.NearSketch(cand, [(0, 11), (1, 12)]), 4)
+    blocks = near_dedup.bucket_blocks([("doc-1", [(0, 11), (1, 12)])], 4, partitions=1)
     part = near_dedup.salt("doc-1", 4)
-    assert entries == [((0, 11, part), "doc-1"), ((1, 12, part), "doc-1")]
+    assert [b for _, b in blocks] and near_dedup.block_buckets(
+        [b for _, b in blocks], 4, singletons=True) == [((0, 11, part), ["doc-1"]),
+                                                        ((1, 12, part), ["doc-1"])]
+
+
+def _shuffled_blocks(entries, salts, partitions, chunk):
+    """What a partition's reducer gets: the blocks of every bundle (`chunk` documents
+    each), grouped by partition."""
+    grouped = defaultdict(list)
+    for start in range(0, len(entries), chunk):
+        for partition, block in near_dedup.bucket_blocks(entries[start:start + chunk], salts,
+                                                         partitions):
+            grouped[partition].append(block)
+    return grouped
+
+
+def test_blocks_find_every_bucket_whatever_the_bundles():
+    """The buckets from blocks equal a dictionary of `(band, key, salt)` built entry by
+    entry, for any bundle size; each bucket is whole in one partition."""
+    rng = random.Random(5)
+    entries = [(f"doc-{i:03d}", [(band, rng.randrange(4) * (1 << 61) + band % 3)
+                                 for band in range(4)]) for i in range(300)]
+    expected = defaultdict(set)
+    for doc_id, keys in entries:
+        for band, key in keys:
+            expected[(band, key, near_dedup.salt(doc_id, 2))].add(doc_id)
+    for chunk in (1, 7, 300):
+        grouped = _shuffled_blocks(entries, 2, 5, chunk)
+        found = [b for blocks in grouped.values()
+                 for b in near_dedup.block_buckets(blocks, 2, singletons=True)]
+        assert {k: set(m) for k, m in found} == expected and len(found) == len(expected)
+        several = [b for blocks in grouped.values() for b in near_dedup.block_buckets(blocks, 2)]
+        assert sorted(k for k, _ in several) == sorted(k for k, m in expected.items()
+                                                       if len(m) > 1)
+        stars = {e for blocks in grouped.values() for e in near_dedup.block_stars(blocks, 2)}
+        assert stars == {e for m in expected.values() for e in near_dedup.bucket_star(m)}
 
 
 def test_salted_stars_join_through_the_heads():
     """Salted sub-buckets are stars of their own; the heads' star links them into one."""
     ids = [f"doc-{i:02d}" for i in range(40)]
-    sketches = [near_dedup.NearSketch(Candidate(i, "s", 1, 0.0), [(0, 7)]) for i in ids]
-    buckets = shuffle(e for s in sketches for e in near_dedup.bucket_entries(s, 3))
+    grouped = _shuffled_blocks([(i, [(0, 7)]) for i in ids], 3, 4, 9)
+    buckets = [b for blocks in grouped.values() for b in near_dedup.block_buckets(blocks, 3)]
     assert len(buckets) == 3 and min(len(m) for _, m in buckets) > near_dedup.CLIQUE_MAX
-    edges = {e for _, members in buckets for e in near_dedup.bucket_star(members)}
-    heads = shuffle(near_dedup.bucket_head(key, members) for key, members in buckets)
-    edges |= {e for _, members in heads for e in near_dedup.bucket_star(members)}
+    assert len(grouped) == 3  # the parts of the hot bucket in different partitions
+    edges = {e for blocks in grouped.values() for e in near_dedup.block_stars(blocks, 3)}
+    heads = defaultdict(list)
+    for blocks in grouped.values():
+        for key, head in near_dedup.block_heads(blocks, 3):
+            heads[key].append(head)
+    edges |= {e for members in heads.values() for e in near_dedup.bucket_star(members)}
     # star edges of the sub-buckets, plus every pair of the three heads
     assert all(high > low for high, low in edges) and len(edges) == len(ids) - 3 + 3
     assert set(union_find(edges).values()) == {"doc-00"}
