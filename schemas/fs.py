@@ -30,7 +30,8 @@ def _filesystems() -> type[FileSystems]:
 
 
 def _uncompressed() -> str:
-    """Beam's UNCOMPRESSED compression type: the bytes as stored, whatever the suffix."""
+    """Beam's UNCOMPRESSED compression type: the bytes as stored, whatever the suffix (Beam
+    would otherwise compress a `.gz` / `.zst` path a second time)."""
     from apache_beam.io.filesystem import CompressionTypes
 
     return CompressionTypes.UNCOMPRESSED
@@ -55,11 +56,26 @@ def read_bytes(path: str) -> bytes:
 
 
 def write_bytes(path: str, data: bytes) -> None:
-    if is_local(path):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    # UNCOMPRESSED: Beam would otherwise compress a `.gz` / `.zst` path a second time
-    with _filesystems().create(path, compression_type=_uncompressed()) as handle:
+    with create_binary(path) as handle:
         handle.write(data)
+
+
+def create_binary(path: str) -> BinaryIO:
+    """A new file to write, local (its folder made) or remote, stored as written."""
+    if is_local(path):
+        local = path.removeprefix("file://")
+        os.makedirs(os.path.dirname(os.path.abspath(local)), exist_ok=True)
+        return open(local, "wb")
+    return _filesystems().create(path, compression_type=_uncompressed())
+
+
+def rename(sources: list[str], targets: list[str]) -> None:
+    """Move files to new names (`os.replace` locally; a copy and delete on object stores)."""
+    if all(is_local(p) for p in (*sources, *targets)):
+        for source, target in zip(sources, targets, strict=True):
+            os.replace(source.removeprefix("file://"), target.removeprefix("file://"))
+    elif sources:
+        _filesystems().rename(sources, targets)
 
 
 def read_json(path: str) -> Any:

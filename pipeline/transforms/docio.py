@@ -9,6 +9,7 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from longweave.pipeline.transforms.files import ParquetRows, WriteFiles
 from longweave.schemas import fs
 from longweave.schemas.document import DOCUMENT_SCHEMA, Document
 from longweave.schemas.layout import DOCUMENTS_DIR
@@ -32,16 +33,6 @@ def read_rows(pbegin: beam.pvalue.PBegin, pattern: str) -> beam.PCollection:
     return pbegin | "ReadParquet" >> beam.io.ReadFromParquet(pattern)
 
 
-# Beam's writer keeps `record_batch_size` rows as Python objects before converting them to
-# Arrow, and `row_group_buffer_size` bytes of Arrow per open file (defaults: 1,000 rows and
-# 64 MB). Our rows are large (a repository's text, a segment's token list of ~36 bytes a
-# token as Python ints), so 1,000 of them can be a gigabyte on one worker. Small batches and
-# row groups keep a writer's memory bounded by a few rows whatever the corpus size, and
-# make readers (which hold a row group at a time) as light.
-WRITE_BATCH_ROWS = 16
-ROW_GROUP_BYTES = 8 * 1024 * 1024
-
-
 class WriteRows(beam.PTransform):
     """Write dict rows as Parquet files `<folder>/<prefix>-*.parquet` with a fixed schema."""
 
@@ -51,15 +42,13 @@ class WriteRows(beam.PTransform):
         self.schema = schema
         self.prefix = prefix
 
-    def expand(self, rows: beam.PCollection) -> beam.pvalue.PDone:
-        return rows | "WriteParquet" >> beam.io.WriteToParquet(
-            fs.join(self.folder, self.prefix), self.schema, file_name_suffix=".parquet",
-            codec="zstd", row_group_buffer_size=ROW_GROUP_BYTES,
-            record_batch_size=WRITE_BATCH_ROWS)
+    def expand(self, rows: beam.PCollection) -> beam.PCollection:
+        return rows | "WriteParquet" >> WriteFiles(self.folder, ParquetRows(self.schema),
+                                                   self.prefix)
 
 
 def write_documents(docs: beam.PCollection, stage_dir: str, part: int = 0
-                    ) -> beam.pvalue.PDone:
+                    ) -> beam.PCollection:
     """Documents as `<stage>/documents/*.parquet`; `part` > 0 writes a second set of files
     beside the first (its own step labels and file prefix), so two PCollections need no
     Flatten, which the DirectRunner would hold in the driver's memory."""

@@ -30,9 +30,11 @@ class WriteCounts(beam.PTransform):
         self.path = path
 
     def expand(self, pairs: beam.PCollection) -> beam.PCollection:
-        path = self.path
-        return (pairs
-                | "SumCounts" >> beam.CombinePerKey(sum)
-                | "AllCounts" >> beam.combiners.ToList()
-                | "WriteCountsFile" >> beam.Map(_write_counts, path))
+        summed = pairs | "SumCounts" >> beam.CombinePerKey(sum)
+        # written once, from the sums as a side input (a ToList would be a global combine:
+        # a handful more steps for the same list)
+        return (pairs.pipeline
+                | "Once" >> beam.Impulse()
+                | "WriteCountsFile" >> beam.Map(lambda _, sums, path: _write_counts(sums, path),
+                                                beam.pvalue.AsList(summed), self.path))
 

@@ -11,13 +11,13 @@ that the shell writes beside the documents as `<name>/part-*.jsonl`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import apache_beam as beam
 
 from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows, write_documents
+from longweave.pipeline.transforms.files import JsonLines, WriteFiles
 from longweave.pipeline.transforms.ledger_io import WriteCounts, count_as, count_drops
 from longweave.pipeline.transforms.progress import OUTPUT, document_chars, track
 from longweave.schemas import fs, layout
@@ -126,9 +126,7 @@ def write_stage_outputs(tmp: str, docs_in: list[beam.PCollection], result: dict)
             (pcoll | "QuarantineToRow" >> beam.Map(Rejected.to_row)
              | "WriteQuarantine" >> WriteRows(fs.join(tmp, QUARANTINE), QUARANTINE_SCHEMA))
             continue
-        (pcoll | f"{name}ToJson" >> beam.Map(lambda r: json.dumps(r, sort_keys=True))
-         | f"Write{name}" >> beam.io.WriteToText(fs.join(tmp, name, "part"),
-                                                 file_name_suffix=".jsonl"))
+        pcoll | f"Write{name}" >> WriteFiles(fs.join(tmp, name), JsonLines())
     write_ledger_inputs(tmp, with_locators(result[DROPS], docs_in), counted)
 
 

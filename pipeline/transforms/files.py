@@ -1,0 +1,181 @@
+"""The files a stage writes (Parquet rows, JSON lines): a file per bundle, named by one
+finalize step.
+
+Why not Beam's WriteToParquet / WriteToText: each is a dozen steps (a job to initialise,
+the bundle writes, a shuffle of their results, jobs to pre-finalize and finalize), about
+four fused stages that every worker sets up; a dedupe stage writing five outputs spent a
+third of its transforms on them. The Parquet one also pickles the Arrow tables it makes
+between its own steps to estimate their size: the whole output, once more.
+
+Here each bundle writes its elements to one file of its own under the folder's
+`.attempts-<prefix>/`, and the file's path is its only output. One finalize step, which
+gets every path as a side input, renames them to `<prefix>-NNNNN-of-NNNNN<suffix>` and
+removes the attempts folder: a bundle that failed and was retried left a file no path
+names, and it goes with the folder. No element at all still gives one empty file (a
+Parquet file with the schema), as Beam's writers do, so a reader finds the columns.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, BinaryIO, Protocol
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.transforms.window import GlobalWindows
+
+from longweave.schemas import fs
+
+# Rows are kept as Python objects `WRITE_BATCH_ROWS` at a time before they become Arrow,
+# and `ROW_GROUP_BYTES` of Arrow make a row group. Our rows are large (a repository's
+# text, a segment's token list at ~36 bytes a token as Python ints): small batches and
+# row groups bound a writer's memory by a few rows whatever the corpus size, and make
+# readers, which hold a row group at a time, as light.
+WRITE_BATCH_ROWS = 16
+ROW_GROUP_BYTES = 8 * 1024 * 1024
+
+
+class FileWriter(Protocol):
+    def add(self, element: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class FileFormat(Protocol):
+    """How elements become one file: `suffix`, and a writer over an open handle."""
+
+    suffix: str
+
+    def writer(self, handle: BinaryIO) -> FileWriter: ...
+
+
+class ParquetRows:
+    """Dict rows of a fixed schema (a missing nullable field is null), zstd-compressed."""
+
+    suffix = ".parquet"
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self.schema = schema
+
+    def writer(self, handle: BinaryIO) -> FileWriter:
+        return _ParquetWriter(handle, self.schema)
+
+
+class JsonLines:
+    """JSON-able records, one `json.dumps(record, sort_keys=True)` line each."""
+
+    suffix = ".jsonl"
+
+    def writer(self, handle: BinaryIO) -> FileWriter:
+        return _LineWriter(handle)
+
+
+class _ParquetWriter:
+    def __init__(self, handle: BinaryIO, schema: pa.Schema) -> None:
+        self.handle, self.schema = handle, schema
+        self.parquet = pq.ParquetWriter(handle, schema, compression="zstd",
+                                        use_compliant_nested_type=False)
+        self.columns: list[list[Any]] = [[] for _ in schema.names]
+        self.batches: list[pa.RecordBatch] = []
+        self.batch_bytes = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        for column, field in zip(self.columns, self.schema, strict=True):
+            column.append(row.get(field.name) if field.nullable else row[field.name])
+        if len(self.columns[0]) >= WRITE_BATCH_ROWS:
+            self._batch()
+
+    def _batch(self) -> None:
+        arrays = [pa.array(column, type=field.type)
+                  for column, field in zip(self.columns, self.schema, strict=True)]
+        self.columns = [[] for _ in self.schema.names]
+        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        self.batches.append(batch)
+        self.batch_bytes += batch.nbytes
+        if self.batch_bytes >= ROW_GROUP_BYTES:
+            self._row_group()
+
+    def _row_group(self) -> None:
+        table = pa.Table.from_batches(self.batches, schema=self.schema)
+        self.parquet.write_table(table, row_group_size=max(1, table.num_rows))
+        self.batches, self.batch_bytes = [], 0
+
+    def close(self) -> None:
+        if self.columns[0]:
+            self._batch()
+        if self.batches:
+            self._row_group()
+        self.parquet.close()
+        self.handle.close()
+
+
+class _LineWriter:
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+
+    def add(self, record: Any) -> None:
+        self.handle.write(json.dumps(record, sort_keys=True).encode("utf-8") + b"\n")
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class WriteFiles(beam.PTransform):
+    """Elements -> files `<folder>/<prefix>-NNNNN-of-NNNNN<suffix>` (see the module
+    docstring); two writers may share a folder if their prefixes differ."""
+
+    def __init__(self, folder: str, file_format: FileFormat, prefix: str = "part") -> None:
+        super().__init__()
+        self.folder, self.file_format, self.prefix = folder, file_format, prefix
+
+    def expand(self, elements: beam.PCollection) -> beam.PCollection:
+        attempts = fs.join(self.folder, f".attempts-{self.prefix}")
+        written = elements | "WriteBundles" >> beam.ParDo(
+            _WriteBundle(attempts, self.file_format))
+        return (elements.pipeline
+                | "Once" >> beam.Impulse()
+                | "NameFiles" >> beam.Map(name_files, self.folder, self.prefix,
+                                          self.file_format, attempts,
+                                          beam.pvalue.AsList(written)))
+
+
+class _WriteBundle(beam.DoFn):
+    """A bundle's elements -> the path of the one file they went to (none: no file)."""
+
+    def __init__(self, attempts: str, file_format: FileFormat) -> None:
+        self.attempts, self.file_format = attempts, file_format
+        self._writer: FileWriter | None = None
+        self._path = ""
+
+    def start_bundle(self) -> None:
+        self._writer = None
+
+    def process(self, element: Any) -> None:
+        if self._writer is None:
+            self._path = fs.join(self.attempts, uuid.uuid4().hex + self.file_format.suffix)
+            self._writer = self.file_format.writer(fs.create_binary(self._path))
+        self._writer.add(element)
+
+    def finish_bundle(self):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+            yield GlobalWindows.windowed_value(self._path)
+
+
+def name_files(_: Any, folder: str, prefix: str, file_format: FileFormat, attempts: str,
+               written: list[str]) -> list[str]:
+    """Give the files the bundles wrote their final names (an empty file when there were
+    none), remove what is left of the attempts, and return the final paths."""
+    paths = sorted(written)
+    if not paths:
+        empty = fs.join(attempts, "empty" + file_format.suffix)
+        file_format.writer(fs.create_binary(empty)).close()
+        paths = [empty]
+    targets = [fs.join(folder, f"{prefix}-{i:05d}-of-{len(paths):05d}{file_format.suffix}")
+               for i in range(len(paths))]
+    fs.rename(paths, targets)
+    fs.remove_tree(attempts)
+    return targets

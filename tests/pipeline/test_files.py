@@ -1,0 +1,92 @@
+"""The stage file writer (pipeline/transforms/files.py): a file per bundle, named by one
+finalize step that also clears what failed attempts left."""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from longweave.pipeline.transforms import files
+from longweave.pipeline.transforms.files import JsonLines, ParquetRows, WriteFiles, name_files
+
+SCHEMA = pa.schema([("id", pa.string(), False), ("tokens", pa.list_(pa.int32())),
+                    ("note", pa.string())])
+TWO_WORKERS = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+
+
+def rows(n: int) -> list[dict]:
+    return [{"id": f"r{i:04d}", "tokens": list(range(i % 50))} | ({"note": "x"} if i % 3 else {})
+            for i in range(n)]
+
+
+def write(tmp_path, elements, file_format, args=(), prefix="part"):
+    with beam.Pipeline(options=PipelineOptions(list(args))) as pipeline:
+        pipeline | beam.Create(elements) | WriteFiles(str(tmp_path), file_format, prefix)
+
+
+@pytest.mark.slow
+def test_parquet_rows_come_back_whole_and_named_in_order(tmp_path):
+    write(tmp_path, rows(600), ParquetRows(SCHEMA), TWO_WORKERS)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"part-{i:05d}-of-{len(names):05d}.parquet" for i in range(len(names))]
+    table = pa.concat_tables(pq.read_table(tmp_path / n) for n in names)
+    assert table.schema.equals(SCHEMA)
+    got = sorted(table.to_pylist(), key=lambda r: r["id"])
+    assert got == [{"note": None} | r for r in rows(600)]  # a missing nullable field: null
+
+
+def test_row_groups_stay_small(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "ROW_GROUP_BYTES", 2_000)
+    with (tmp_path / "one.parquet").open("wb") as handle:
+        writer = ParquetRows(SCHEMA).writer(handle)
+        for row in rows(200):
+            writer.add(row)
+        writer.close()
+    parquet = pq.ParquetFile(tmp_path / "one.parquet")
+    assert parquet.metadata.num_row_groups > 5 and parquet.metadata.num_rows == 200
+    assert all(parquet.metadata.row_group(g).num_rows <= 64
+               for g in range(parquet.metadata.num_row_groups))
+
+
+def test_no_element_is_one_empty_file_with_the_schema(tmp_path):
+    write(tmp_path / "p", [], ParquetRows(SCHEMA))
+    write(tmp_path / "j", [], JsonLines())
+    assert [p.name for p in (tmp_path / "p").iterdir()] == ["part-00000-of-00001.parquet"]
+    table = pq.read_table(tmp_path / "p" / "part-00000-of-00001.parquet")
+    assert table.num_rows == 0 and table.schema.equals(SCHEMA)
+    assert (tmp_path / "j" / "part-00000-of-00001.jsonl").read_bytes() == b""
+
+
+def test_json_lines_and_two_writers_sharing_a_folder(tmp_path):
+    records = [{"b": i, "a": [i, "x"]} for i in range(50)]
+    with beam.Pipeline() as pipeline:
+        pipeline | "One" >> beam.Create(records) | "W1" >> WriteFiles(str(tmp_path), JsonLines())
+        pipeline | "Two" >> beam.Create(records[:5]) | "W2" >> WriteFiles(
+            str(tmp_path), JsonLines(), "part1")
+    first = [line for p in sorted(tmp_path.glob("part-*.jsonl"))
+             for line in p.read_text().splitlines()]
+    assert sorted(first, key=lambda line: json.loads(line)["b"]) == [
+        json.dumps(r, sort_keys=True) for r in records]
+    assert len([*tmp_path.glob("part1-*.jsonl")]) >= 1
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_file_no_bundle_reported_is_removed_not_published(tmp_path):
+    """A retried bundle's first attempt wrote a file the finalize step never hears of."""
+    attempts = tmp_path / ".attempts-part"
+    attempts.mkdir()
+    for name, text in (("kept-b.jsonl", "2\n"), ("kept-a.jsonl", "1\n"),
+                       ("failed.jsonl", "1\n")):
+        (attempts / name).write_text(text)
+    done = name_files(None, str(tmp_path), "part", JsonLines(), str(attempts),
+                      [str(attempts / "kept-b.jsonl"), str(attempts / "kept-a.jsonl")])
+    assert [p.rsplit("/", 1)[1] for p in done] == ["part-00000-of-00002.jsonl",
+                                                   "part-00001-of-00002.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["part-00000-of-00002.jsonl",
+                                                          "part-00001-of-00002.jsonl"]
+    assert (tmp_path / "part-00000-of-00002.jsonl").read_text() == "1\n"
