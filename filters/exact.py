@@ -27,13 +27,23 @@ def normalised_text_hash(text: str) -> str:
 def normal_form_hash(folded: Utf8Text) -> str:
     """`normalised_text_hash` of a text already in its normal form: the collapse runs over
     its UTF-8 bytes in numpy, faster than `" ".join(s.split())` and the same bytes."""
-    flags = folded.space_flags().view(bool)  # padded with a non-space at either end
-    space = flags[1:-1]
-    # every space character becomes one " ": the first byte of a run stays
-    collapsed = np.where(space, np.uint8(32), folded.codes)[~(space & flags[:-2])]
+    if any(chr(c).isspace() for c in folded.distinct.tolist()):
+        # a non-ASCII space (after NFKC: U+0085, U+1680, U+2028, U+2029) is several bytes
+        flags = folded.space_flags().view(bool)  # padded with a non-space at either end
+        space = flags[1:-1]
+        codes = np.where(space, np.uint8(32), folded.codes)
+    else:  # every space is one ASCII byte: one translate makes them all " "
+        codes = np.frombuffer(folded.data.translate(_SPACE_TO_BLANK), dtype=np.uint8)
+        space = codes == 32
+    keep = np.ones(len(codes), dtype=bool)
+    keep[1:] = ~(space[1:] & space[:-1])  # the first byte of a run of spaces stays
+    collapsed = codes[keep]
     start = 1 if len(collapsed) and collapsed[0] == 32 else 0
     end = len(collapsed) - (1 if len(collapsed) > start and collapsed[-1] == 32 else 0)
     return xxhash.xxh3_128_hexdigest(collapsed[start:end])  # no copy: the buffer itself
+
+
+_SPACE_TO_BLANK = bytes(32 if c < 128 and chr(c).isspace() else c for c in range(256))
 
 
 @dataclass(frozen=True, order=True)
