@@ -170,8 +170,8 @@ def salt(doc_id: str, salts: int) -> int:
 # The shuffle partitions of the band entries: each bundle sends its entries as one block
 # per partition, not one element per (document, band), and a partition's reducer finds its
 # buckets by sorting. A reducer holds 1/BUCKET_PARTITIONS of all entries (16 bytes and an
-# id each): 64 keeps that near a gigabyte at a billion entries, and a small run a few
-# hundred elements.
+# id each, 18 entries a document at the defaults): 64 partitions are 64 reducers to spread
+# over workers, and a small run sends a few hundred elements instead of one per entry.
 BUCKET_PARTITIONS = 64
 
 # `(slots, keys, ids)`: per entry the bucket's `band * salts + salt` and band key as int64

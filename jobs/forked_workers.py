@@ -33,6 +33,7 @@ import struct
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ _WARM_MODULES = ("apache_beam.runners.worker.sdk_worker_main",
                  "longweave.pipeline.transforms.stage")
 _WARM = "warm"  # a request that asks the server itself to import modules, not to fork
 _SERVER: ForkServer | None = None
+_STOP_SECONDS = 5.0  # how long a stopping server may take to reap its workers
 
 
 class ForkServer:
@@ -75,15 +77,22 @@ class ForkServer:
             return False
 
     def stop(self) -> None:
-        """End the server (it may still be warming up: a run that had nothing to do must
-        not wait for that) and reap it, and remove its socket folder."""
+        """End the server and reap it, and remove its socket folder. A closed lifeline asks
+        it to reap its own workers and exit, so their CPU time reaches this process's
+        children's; one that does not within `_STOP_SECONDS` (still warming up: a run that
+        had nothing to do must not wait for that) is terminated."""
         try:
             os.close(self._lifeline)
         except OSError:
             return
+        deadline = time.monotonic() + _STOP_SECONDS
         try:
-            os.kill(self.pid, signal.SIGTERM)
-            os.waitpid(self.pid, 0)
+            while os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+                if time.monotonic() > deadline:
+                    os.kill(self.pid, signal.SIGTERM)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.01)
         except (ChildProcessError, ProcessLookupError):
             pass
         with contextlib.suppress(OSError):
@@ -161,6 +170,8 @@ def _serve(listener: socket.socket, lifeline: int, folder: str,
                 for fd in fds:
                     os.close(fd)
                 conn.close()
+        _reap(block_until=time.monotonic() + _STOP_SECONDS)  # the driver has gone: its
+        # workers' clients went with it, so the workers are ending too
     except BaseException:  # noqa: BLE001 - a dying server must not run the driver's code
         code = 1
     finally:
@@ -172,14 +183,17 @@ def _serve(listener: socket.socket, lifeline: int, folder: str,
         os._exit(code)
 
 
-def _reap() -> None:
+def _reap(block_until: float | None = None) -> None:
+    """Reap the workers that have ended (all of them, waiting until `block_until`)."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
-            return
+            if block_until is None or time.monotonic() > block_until:
+                return
+            time.sleep(0.01)
 
 
 def _redirect_stdin() -> None:
