@@ -13,7 +13,7 @@ import xxhash
 from longweave.filters.chunks import remove_chunks
 from longweave.filters.utf8text import Utf8Text, normal_form
 from longweave.schemas.document import Document
-from longweave.schemas.ledger import Drop
+from longweave.schemas.ledger import Drop, locator_of
 from longweave.schemas.meta import DEDUPE, filter_score, with_stage_keys
 
 
@@ -54,11 +54,14 @@ class Candidate:
     source: str
     length: int
     score: float
+    path: str = ""  # the input the document came from, for its drop row (`Drop.path`)
+    record: str = ""
 
     @classmethod
     def of(cls, doc: Document) -> Candidate:
         """The filter's chunk score is the quality tie-break (0 when never judged)."""
-        return cls(doc.id, doc.source, len(doc.text), filter_score(doc.meta) or 0.0)
+        return cls(doc.id, doc.source, len(doc.text), filter_score(doc.meta) or 0.0,
+                   *locator_of(doc.meta))
 
     def keep_order(self) -> tuple[int, float, str]:
         """Longest first, then best quality score, then smallest id: deterministic."""
@@ -70,8 +73,8 @@ def resolve_cluster(members: Iterable[Candidate], cluster: str
     """Keeper, one `duplicate` drop per other member, and the cluster's membership record."""
     ordered = sorted(members, key=Candidate.keep_order)
     keeper = ordered[0]
-    drops = [Drop(m.id, m.source, "duplicate", f"duplicate-of:{keeper.id} cluster:{cluster}")
-             for m in ordered[1:]]
+    drops = [Drop(m.id, m.source, "duplicate", f"duplicate-of:{keeper.id} cluster:{cluster}",
+                  m.path, m.record) for m in ordered[1:]]
     record = {"cluster": cluster, "keep": keeper.id,
               "members": sorted(m.id for m in ordered), "size": len(ordered)}
     return keeper, drops, record
@@ -146,7 +149,8 @@ def drop_files(doc: Document, labels: Iterable[str], kept_in: Iterable[str]) -> 
     left = [s for s in doc.spans_with_prefix("file:") if s.label not in gone]
     if not left:
         return Drop(doc.id, doc.source, "duplicate",
-                    f"duplicate-of:{min(kept_in)} cluster:files (every file is a copy)")
+                    f"duplicate-of:{min(kept_in)} cluster:files (every file is a copy)"
+                    ).with_locator(doc.meta)
     trimmed = remove_chunks(doc, removed)
     return replace(trimmed, meta=with_stage_keys(
         trimmed.meta, DEDUPE, duplicate_files_removed=sorted(gone)[:50],

@@ -42,12 +42,8 @@ class Drop:
         a drop that already names one keeps it."""
         if self.path or not meta:
             return self
-        if isinstance(meta, str):
-            meta = json.loads(meta)
-        path, record = meta.get(META_PATH), meta.get(META_RECORD)
-        if not path:
-            return self
-        return replace(self, path=str(path), record="" if record is None else str(record))
+        path, record = locator_of(json.loads(meta) if isinstance(meta, str) else meta)
+        return replace(self, path=path, record=record) if path else self
 
     @classmethod
     def quarantined(cls, doc_id: str, source: str, error: Exception, stage: str) -> Drop:
@@ -58,6 +54,16 @@ class Drop:
         """
         return cls(doc_id, source, f"quarantined:{type(error).__name__}",
                    f"{stage}: {error}"[:2000])
+
+
+def locator_of(meta: Mapping[str, Any]) -> tuple[str, str]:
+    """`(path, record)` of the input a document came from (its collect-time meta), as a
+    drop row names it; `("", "")` when it has none."""
+    path = meta.get(META_PATH)
+    if not path:
+        return "", ""
+    record = meta.get(META_RECORD)
+    return str(path), "" if record is None else str(record)
 
 
 @dataclass(frozen=True)

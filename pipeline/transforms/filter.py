@@ -24,9 +24,11 @@ class _FilterDoFn(beam.DoFn):
     def process(self, doc: Document):
         assert self._filter is not None
         try:
-            yield self._filter(doc)
+            judged = self._filter(doc)
         except Exception as error:  # noqa: BLE001 - one bad document never ends the job
-            yield Drop.quarantined(doc.id, doc.source, error, "filter")
+            judged = Drop.quarantined(doc.id, doc.source, error, "filter")
+        # a drop names the input its document came from, while the document is at hand
+        yield judged.with_locator(doc.meta) if isinstance(judged, Drop) else judged
 
 
 class Filter(beam.PTransform):

@@ -2,8 +2,11 @@
 
 A stage transform takes a `PCollection[Document]` and returns a dict of PCollections:
 `documents` (Documents passed on; a list of PCollections is written side by side, never
-flattened: the DirectRunner would hold a multi-input Flatten's inputs in the driver), `drops` (one `Drop` per record not passed on, with
-its reason), optionally `created` (one element per record the stage made rather than
+flattened: the DirectRunner would hold a multi-input Flatten's inputs in the driver),
+`drops` (one `Drop` per record not passed on, with its reason; a drop of an input document
+names that document's input, made where the document is at hand: `Drop.with_locator(
+doc.meta)`, or the `path` and `record` a dedupe `Candidate` carries), optionally `created`
+(one element per record the stage made rather than
 read, such as a synthetic sample, so the ledger balances as in + created = out + dropped),
 and optionally further named outputs of JSON-able dicts (e.g. `clusters`)
 that the shell writes beside the documents as `<name>/part-*.jsonl`.
@@ -21,11 +24,8 @@ from longweave.pipeline.transforms.files import JsonLines, WriteFiles
 from longweave.pipeline.transforms.ledger_io import WriteCounts, count_as, count_drops
 from longweave.pipeline.transforms.progress import OUTPUT, document_chars, track
 from longweave.schemas import fs, layout
-from longweave.schemas.document import Document
 from longweave.schemas.ledger import (
     DROP_SCHEMA,
-    META_PATH,
-    META_RECORD,
     QUARANTINE_SCHEMA,
     Drop,
     Rejected,
@@ -50,40 +50,6 @@ def passthrough(pcoll: beam.PCollection) -> dict[str, Any]:
     """Stage output that keeps every document and drops none."""
     drops = pcoll.pipeline | "NoDrops" >> beam.Create([], reshuffle=False).with_output_types(Drop)
     return {DOCUMENTS: pcoll, DROPS: drops}
-
-
-def _locator_pair(item: Any) -> list[tuple[str, dict]]:
-    """(document id, its meta's locator) of one input document; none for a rejected read
-    (its drop names the input already)."""
-    if not isinstance(item, Document):
-        return []
-    meta = item.meta
-    return [(item.id, {k: meta[k] for k in (META_PATH, META_RECORD) if meta.get(k)})]
-
-
-def _fill_locator(group: tuple[str, dict[str, list]]) -> list[Drop]:
-    """Each drop of one document id, naming the input its document came from."""
-    _, found = group
-    metas = sorted(found["inputs"], key=lambda m: (m.get(META_PATH, ""), m.get(META_RECORD, "")))
-    return [drop.with_locator(metas[0] if metas else None) for drop in found["drops"]]
-
-
-def with_locators(drops: beam.PCollection, docs_in: beam.PCollection | list[beam.PCollection]
-                  ) -> beam.PCollection:
-    """Drops with the file and record of the document each concerns, from the stage's
-    input documents: every stage's rule can make a bare `Drop(id, source, reason)` and
-    its row still leads back to the input (a shuffle of ids and locators, not documents).
-
-    `docs_in` may be several PCollections (collect's documents and rejected reads): each
-    is cut to (id, locator) pairs before they meet, because the DirectRunner holds the
-    inputs of a multi-input Flatten in the driver's memory."""
-    inputs = docs_in if isinstance(docs_in, list) else [docs_in]
-    pairs = [pcoll | _numbered("InputLocators", i) >> beam.FlatMap(_locator_pair)
-             for i, pcoll in enumerate(inputs)]
-    keyed = {"drops": drops | "KeyDrops" >> beam.Map(lambda d: (d.doc_id, d)),
-             "inputs": pairs[0] if len(pairs) == 1 else pairs | "AllLocators" >> beam.Flatten()}
-    return keyed | "JoinLocators" >> beam.CoGroupByKey() | "FillLocators" >> beam.FlatMap(
-        _fill_locator)
 
 
 def write_ledger_inputs(tmp: str, drops: beam.PCollection, counted: list) -> None:
@@ -127,7 +93,7 @@ def write_stage_outputs(tmp: str, docs_in: list[beam.PCollection], result: dict)
              | "WriteQuarantine" >> WriteRows(fs.join(tmp, QUARANTINE), QUARANTINE_SCHEMA))
             continue
         pcoll | f"Write{name}" >> WriteFiles(fs.join(tmp, name), JsonLines())
-    write_ledger_inputs(tmp, with_locators(result[DROPS], docs_in), counted)
+    write_ledger_inputs(tmp, result[DROPS], counted)
 
 
 def document_stage(pipeline: beam.Pipeline, name: str, upstream_dir: str | None,

@@ -55,6 +55,27 @@ def test_ledgers_balance_and_manifest_carries_them(tiny_run: Path) -> None:
     assert manifest["ledgers"]["dedupe"]["dropped"].get("duplicate", 0) >= 1
 
 
+def test_every_drop_row_names_the_input_of_its_document(tiny_run: Path) -> None:
+    """Each drop of a document that came from a file names that file and record, as
+    collect recorded them in the document's meta (checked against collect's own output)."""
+    import pyarrow.parquet as pq
+
+    def rows(folder: Path) -> list[dict]:
+        return [r for p in sorted(folder.glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+
+    inputs = {}
+    for row in rows(tiny_run / "collect" / "documents"):
+        meta = json.loads(row["meta"])
+        inputs[row["id"]] = (meta.get("path", ""), str(meta.get("record") or ""))
+    checked = 0
+    for stage in ("filter", "dedupe"):
+        for drop in rows(tiny_run / stage / "drops"):
+            if drop["doc_id"] in inputs and inputs[drop["doc_id"]][0]:
+                assert (drop["path"], drop["record"]) == inputs[drop["doc_id"]], (stage, drop)
+                checked += 1
+    assert checked >= 2  # the tiny corpus has filtered and duplicate documents
+
+
 def test_segments_decode_back_to_the_tokenized_documents(tiny_run: Path) -> None:
     import pyarrow.parquet as pq
 

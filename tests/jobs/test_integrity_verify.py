@@ -8,24 +8,23 @@ import json
 import os
 from pathlib import Path
 
-import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
-from apache_beam.testing.util import assert_that, equal_to
 
+from longweave.filters.exact import Candidate, resolve_cluster
 from longweave.jobs.cli import main
 from longweave.jobs.context import RunContext, commit_stage, is_done
 from longweave.jobs.stages import run_context
 from longweave.jobs.verify import content_problems, record_files, sizes_problems
 from longweave.jobs.workflow import verify_reads
 from longweave.pipeline.transforms.collect import input_fingerprints
-from longweave.pipeline.transforms.stage import with_locators
+from longweave.pipeline.transforms.filter import _FilterDoFn
 from longweave.schemas.document import Document
 from longweave.schemas.ledger import Drop, Rejected
 from longweave.schemas.recipe import load_recipe
+from longweave.schemas.recipe_filters import FilterConfig
 
 
 def flip_bit(path: Path, offset: int | None = None) -> None:
@@ -185,19 +184,29 @@ def test_hash_inputs_sees_a_same_size_same_mtime_edit(tmp_path: Path) -> None:
     assert input_fingerprints(recipe.sources, content=True)["digest"] != before["digest"]
 
 
-@pytest.mark.slow  # a Beam pipeline: ~5 s
-def test_drop_rows_name_the_file_and_record_of_their_document() -> None:
+def test_drops_name_the_file_and_record_of_their_document() -> None:
+    """Where a stage drops a document it names the document's input: the filter step (a
+    failed rule or a quarantined error), exact and near dedup (through the Candidate)."""
     doc = Document(id="d1", source="s", kind="text", text="x",
-                   meta={"path": "/in/a.jsonl", "record": "line 3"})
-    other = Document(id="d2", source="s", kind="text", text="y", meta={"path": "/in/b.txt"})
-    drops = [Drop("d1", "s", "filtered:min_chars"), Drop("d2", "s", "duplicate"),
-             Drop("synthetic:1", "synth", "failed")]
-    with BeamTestPipeline() as pipeline:
-        located = with_locators(pipeline | "Drops" >> beam.Create(drops),
-                                pipeline | "Docs" >> beam.Create([doc, other]))
-        assert_that(located | beam.Map(lambda d: (d.doc_id, d.path, d.record)), equal_to([
-            ("d1", "/in/a.jsonl", "line 3"), ("d2", "/in/b.txt", ""),
-            ("synthetic:1", "", "")]))
+                   meta={"path": "/in/a.jsonl", "record": 3})
+    bare = Document(id="d2", source="s", kind="text", text="y" * 400, meta={})
+    step = _FilterDoFn(FilterConfig(language_id=False, redact_pii=False,
+                                    redact_secrets=False))
+    step.setup()
+    (dropped,) = step.process(doc)
+    assert (dropped.reason, dropped.path, dropped.record) == (
+        "filtered:min_words", "/in/a.jsonl", "3")
+    def broken(_: Document) -> Document:
+        raise ValueError("a rule nobody foresaw")
+
+    step._filter = broken  # the filter itself fails: a quarantined drop, still located
+    (failed,) = step.process(doc)
+    assert (failed.reason, failed.path) == ("quarantined:ValueError", "/in/a.jsonl")
+    keeper, drops, _ = resolve_cluster([Candidate.of(bare), Candidate.of(doc)], "c")
+    assert keeper.id == "d2" and [(d.doc_id, d.path, d.record) for d in drops] == [
+        ("d1", "/in/a.jsonl", "3")]
+    assert Candidate.of(bare).path == "" and resolve_cluster(
+        [Candidate.of(doc), Candidate.of(bare)], "c")[0].id == "d2"
     rejected = Rejected("s", "/in/a.jsonl", "line 9", "JSONDecodeError: bad").as_drop()
     assert (rejected.path, rejected.record) == ("/in/a.jsonl", "line 9")
     row = Drop("d", "s", "r").with_locator('{"path": "p", "record": "row 0"}').to_row()
