@@ -9,7 +9,7 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from longweave.pipeline.transforms.files import ParquetRows, WriteFiles
+from longweave.pipeline.transforms.files import FileSet, ParquetRows, PendingFiles, write_bundles
 from longweave.schemas import fs
 from longweave.schemas.document import DOCUMENT_SCHEMA, Document
 from longweave.schemas.layout import DOCUMENTS_DIR
@@ -33,31 +33,21 @@ def read_rows(pbegin: beam.pvalue.PBegin, pattern: str) -> beam.PCollection:
     return pbegin | "ReadParquet" >> beam.io.ReadFromParquet(pattern)
 
 
-class WriteRows(beam.PTransform):
-    """Write dict rows as Parquet files `<folder>/<prefix>-*.parquet` with a fixed schema."""
-
-    def __init__(self, folder: str, schema: pa.Schema, prefix: str = "part") -> None:
-        super().__init__()
-        self.folder = folder
-        self.schema = schema
-        self.prefix = prefix
-
-    def expand(self, rows: beam.PCollection) -> beam.PCollection:
-        return rows | "WriteParquet" >> WriteFiles(self.folder, ParquetRows(self.schema),
-                                                   self.prefix)
+def write_rows(rows: beam.PCollection, label: str, folder: str, schema: pa.Schema,
+               prefix: str = "part") -> PendingFiles:
+    """Dict rows as Parquet files `<folder>/<prefix>-*.parquet` with a fixed schema (named
+    by the stage's finishing step: `files.NameFiles`)."""
+    return write_bundles(rows, label, FileSet(folder, ParquetRows(schema), prefix))
 
 
-def write_documents(docs: beam.PCollection, stage_dir: str, part: int = 0
-                    ) -> beam.PCollection:
+def write_documents(docs: beam.PCollection, stage_dir: str, part: int = 0) -> PendingFiles:
     """Documents as `<stage>/documents/*.parquet`; `part` > 0 writes a second set of files
     beside the first (its own step labels and file prefix), so two PCollections need no
     Flatten, which the DirectRunner would hold in the driver's memory."""
     suffix = str(part) if part else ""
-    return (docs
-            | f"DocumentToRow{suffix}" >> beam.Map(Document.to_row)
-            | f"WriteDocuments{suffix}" >> WriteRows(fs.join(stage_dir, DOCUMENTS_DIR),
-                                                     DOCUMENT_SCHEMA,
-                                                     f"part{suffix}" if part else "part"))
+    return write_rows(docs | f"DocumentToRow{suffix}" >> beam.Map(Document.to_row),
+                      f"WriteDocuments{suffix}", fs.join(stage_dir, DOCUMENTS_DIR),
+                      DOCUMENT_SCHEMA, f"part{suffix}" if part else "part")
 
 
 class ReadSelected(beam.PTransform):

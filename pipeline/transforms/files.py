@@ -8,9 +8,10 @@ third of its transforms on them. The Parquet one also pickles the Arrow tables i
 between its own steps to estimate their size: the whole output, once more.
 
 Here each bundle writes its elements to one file of its own under the folder's
-`.attempts-<prefix>/`, and the file's path is its only output. One finalize step, which
+`.attempts-<prefix>/`, and the file's path is its only output. One finishing step, which
 gets every path as a side input, renames them to `<prefix>-NNNNN-of-NNNNN<suffix>` and
-removes the attempts folder: a bundle that failed and was retried left a file no path
+removes the attempts folder (the stage shell has one such step for all its outputs and
+its counts file): a bundle that failed and was retried left a file no path
 names, and it goes with the folder. No element at all still gives one empty file (a
 Parquet file with the schema), as Beam's writers do, so a reader finds the columns.
 """
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, BinaryIO, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, NamedTuple, Protocol
 
 import apache_beam as beam
 import pyarrow as pa
@@ -122,30 +125,79 @@ class _LineWriter:
         self.handle.close()
 
 
+@dataclass(frozen=True)
+class FileSet:
+    """One output's files: `<folder>/<prefix>-NNNNN-of-NNNNN<suffix>`, written by bundles
+    under `attempts` first (two outputs may share a folder if their prefixes differ)."""
+
+    folder: str
+    file_format: FileFormat
+    prefix: str = "part"
+
+    @property
+    def attempts(self) -> str:
+        return fs.join(self.folder, f".attempts-{self.prefix}")
+
+
+class PendingFiles(NamedTuple):
+    """Files the bundles wrote (`written`: their paths) that `name_files` has yet to name."""
+
+    files: FileSet
+    written: beam.PCollection
+
+
+def write_bundles(elements: beam.PCollection, label: str, files: FileSet) -> PendingFiles:
+    """Each bundle's elements into one file of its own; name them with `NameFiles` (or
+    the stage shell's one commit step, which names every output of the stage at once)."""
+    return PendingFiles(files, elements | label >> beam.ParDo(_WriteBundle(files)))
+
+
+class NameFiles(beam.PTransform):
+    """PBegin -> one step, after every bundle of `pending`, that names their files and
+    then calls `after` with the elements of `after_input` (the stage's counts, for its
+    counts file), so a stage's outputs cost it one finishing step, not one each."""
+
+    def __init__(self, pending: Sequence[PendingFiles],
+                 after: Callable[[list[Any]], None] | None = None,
+                 after_input: beam.PCollection | None = None) -> None:
+        super().__init__()
+        self.pending, self.after, self.after_input = list(pending), after, after_input
+
+    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
+        sets = [p.files for p in self.pending]
+        after = self.after
+        extra = [] if self.after_input is None else [self.after_input]
+
+        def finish(_: Any, *lists: list[Any]) -> None:
+            for files, paths in zip(sets, lists, strict=False):
+                name_files(files, paths)
+            if after is not None:
+                after(lists[len(sets)] if extra else [])
+
+        return (pbegin
+                | "Once" >> beam.Impulse()
+                | "Finish" >> beam.Map(finish, *(beam.pvalue.AsList(p) for p in
+                                                 [*(p.written for p in self.pending), *extra])))
+
+
 class WriteFiles(beam.PTransform):
-    """Elements -> files `<folder>/<prefix>-NNNNN-of-NNNNN<suffix>` (see the module
-    docstring); two writers may share a folder if their prefixes differ."""
+    """Elements -> files `<folder>/<prefix>-NNNNN-of-NNNNN<suffix>`, named on their own
+    (see the module docstring)."""
 
     def __init__(self, folder: str, file_format: FileFormat, prefix: str = "part") -> None:
         super().__init__()
-        self.folder, self.file_format, self.prefix = folder, file_format, prefix
+        self.files = FileSet(folder, file_format, prefix)
 
     def expand(self, elements: beam.PCollection) -> beam.PCollection:
-        attempts = fs.join(self.folder, f".attempts-{self.prefix}")
-        written = elements | "WriteBundles" >> beam.ParDo(
-            _WriteBundle(attempts, self.file_format))
-        return (elements.pipeline
-                | "Once" >> beam.Impulse()
-                | "NameFiles" >> beam.Map(name_files, self.folder, self.prefix,
-                                          self.file_format, attempts,
-                                          beam.pvalue.AsList(written)))
+        pending = write_bundles(elements, "WriteBundles", self.files)
+        return elements.pipeline | "NameFiles" >> NameFiles([pending])
 
 
 class _WriteBundle(beam.DoFn):
     """A bundle's elements -> the path of the one file they went to (none: no file)."""
 
-    def __init__(self, attempts: str, file_format: FileFormat) -> None:
-        self.attempts, self.file_format = attempts, file_format
+    def __init__(self, files: FileSet) -> None:
+        self.files = files
         self._writer: FileWriter | None = None
         self._path = ""
 
@@ -154,8 +206,9 @@ class _WriteBundle(beam.DoFn):
 
     def process(self, element: Any) -> None:
         if self._writer is None:
-            self._path = fs.join(self.attempts, uuid.uuid4().hex + self.file_format.suffix)
-            self._writer = self.file_format.writer(fs.create_binary(self._path))
+            self._path = fs.join(self.files.attempts,
+                                 uuid.uuid4().hex + self.files.file_format.suffix)
+            self._writer = self.files.file_format.writer(fs.create_binary(self._path))
         self._writer.add(element)
 
     def finish_bundle(self):
@@ -165,17 +218,17 @@ class _WriteBundle(beam.DoFn):
             yield GlobalWindows.windowed_value(self._path)
 
 
-def name_files(_: Any, folder: str, prefix: str, file_format: FileFormat, attempts: str,
-               written: list[str]) -> list[str]:
+def name_files(files: FileSet, written: list[str]) -> list[str]:
     """Give the files the bundles wrote their final names (an empty file when there were
     none), remove what is left of the attempts, and return the final paths."""
     paths = sorted(written)
+    suffix = files.file_format.suffix
     if not paths:
-        empty = fs.join(attempts, "empty" + file_format.suffix)
-        file_format.writer(fs.create_binary(empty)).close()
+        empty = fs.join(files.attempts, "empty" + suffix)
+        files.file_format.writer(fs.create_binary(empty)).close()
         paths = [empty]
-    targets = [fs.join(folder, f"{prefix}-{i:05d}-of-{len(paths):05d}{file_format.suffix}")
+    targets = [fs.join(files.folder, f"{files.prefix}-{i:05d}-of-{len(paths):05d}{suffix}")
                for i in range(len(paths))]
     fs.rename(paths, targets)
-    fs.remove_tree(attempts)
+    fs.remove_tree(files.attempts)
     return targets

@@ -1,4 +1,4 @@
-"""Counting a stage's records inside its Beam pipeline, and writing the counts to a file."""
+"""Counting a stage's records inside its Beam pipeline, and the counts file they end in."""
 
 from __future__ import annotations
 
@@ -42,23 +42,6 @@ class _CountBundle(beam.DoFn):
             yield GlobalWindows.windowed_value((key, count))
 
 
-def _write_counts(pairs: list[tuple[str, int]], path: str) -> None:
+def write_counts(pairs: list[tuple[str, int]], path: str) -> None:
+    """The summed `(key, n)` pairs as one JSON list the driver turns into a ledger."""
     fs.write_bytes(path, json.dumps(sorted(pairs)).encode())
-
-
-class WriteCounts(beam.PTransform):
-    """Sum `(key, n)` pairs and write them as one JSON list the driver turns into a ledger."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__()
-        self.path = path
-
-    def expand(self, pairs: beam.PCollection) -> beam.PCollection:
-        summed = pairs | "SumCounts" >> beam.CombinePerKey(sum)
-        # written once, from the sums as a side input (a ToList would be a global combine:
-        # a handful more steps for the same list)
-        return (pairs.pipeline
-                | "Once" >> beam.Impulse()
-                | "WriteCountsFile" >> beam.Map(lambda _, sums, path: _write_counts(sums, path),
-                                                beam.pvalue.AsList(summed), self.path))
-

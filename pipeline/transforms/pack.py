@@ -26,7 +26,8 @@ from longweave.pipeline.packing.mixture import MixturePlan
 from longweave.pipeline.packing.rowplan import RowPiece, RowPlan, route_segment
 from longweave.pipeline.packing.segments import Segment
 from longweave.pipeline.packing.shards import write_shard
-from longweave.pipeline.transforms.docio import WriteRows
+from longweave.pipeline.transforms.docio import write_rows
+from longweave.pipeline.transforms.ledger_io import count_as
 from longweave.pipeline.transforms.progress import OUTPUT, row_tokens, track
 from longweave.pipeline.transforms.stage import DROPS, write_ledger_inputs
 from longweave.schemas import fs, layout
@@ -201,9 +202,10 @@ def pack_stage(pipeline: beam.Pipeline, segments_dir: str, plan: MixturePlan, ro
     (routed[PACKED_TOKENS] | "SumPacked" >> beam.CombinePerKey(sum)
      | "AllPacked" >> beam.combiners.ToList()
      | "WritePacked" >> beam.Map(write_json_list, fs.join(work, PACKED_LIST)))
-    index | "WriteIndex" >> WriteRows(fs.join(tmp, layout.INDEX_DIR), SEGMENT_INDEX_SCHEMA)
-    out = index | "CountOut" >> beam.Map(lambda _: ("out", 1))
-    write_ledger_inputs(tmp, routed[DROPS], [routed[COUNTS], out])
+    written = write_rows(index, "WriteIndex", fs.join(tmp, layout.INDEX_DIR),
+                         SEGMENT_INDEX_SCHEMA)
+    out = count_as(index, "out", "CountOut")
+    write_ledger_inputs(tmp, routed[DROPS], [routed[COUNTS], out], [written])
 
 
 def read_pack_results(tmp: str) -> tuple[list[ShardEntry], dict[tuple[str, int], int]]:

@@ -14,14 +14,20 @@ that the shell writes beside the documents as `<name>/part-*.jsonl`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import apache_beam as beam
 
-from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows, write_documents
-from longweave.pipeline.transforms.files import JsonLines, WriteFiles
-from longweave.pipeline.transforms.ledger_io import WriteCounts, count_as, count_drops
+from longweave.pipeline.transforms.docio import ReadDocuments, write_documents, write_rows
+from longweave.pipeline.transforms.files import (
+    FileSet,
+    JsonLines,
+    NameFiles,
+    PendingFiles,
+    write_bundles,
+)
+from longweave.pipeline.transforms.ledger_io import count_as, count_drops, write_counts
 from longweave.pipeline.transforms.progress import OUTPUT, document_chars, track
 from longweave.schemas import fs, layout
 from longweave.schemas.ledger import (
@@ -52,14 +58,20 @@ def passthrough(pcoll: beam.PCollection) -> dict[str, Any]:
     return {DOCUMENTS: pcoll, DROPS: drops}
 
 
-def write_ledger_inputs(tmp: str, drops: beam.PCollection, counted: list) -> None:
+def write_ledger_inputs(tmp: str, drops: beam.PCollection, counted: list,
+                        pending: Sequence[PendingFiles] = ()) -> None:
     """Every stage's accounting: one line per drop in `drops/`, and the summed counts
-    (`in`, `out`, `created`, `drop:<reason>`, `extra:<name>`) the driver turns into its ledger.
-    """
-    (drops | "DropToRow" >> beam.Map(Drop.to_row)
-     | "WriteDrops" >> WriteRows(fs.join(tmp, layout.DROPS_DIR), DROP_SCHEMA))
-    ([*counted, count_drops(drops)] | "AllCounts" >> beam.Flatten()
-     | "WriteCounts" >> WriteCounts(fs.join(tmp, layout.COUNTS_FILE)))
+    (`in`, `out`, `created`, `drop:<reason>`, `extra:<name>`) the driver turns into its
+    ledger; one last step names every file of the stage (`pending` and the drops) and
+    writes the counts file."""
+    rows = drops | "DropToRow" >> beam.Map(Drop.to_row)
+    pending = [*pending, write_rows(rows, "WriteDrops", fs.join(tmp, layout.DROPS_DIR),
+                                    DROP_SCHEMA)]
+    sums = ([*counted, count_drops(drops)] | "AllCounts" >> beam.Flatten()
+            | "SumCounts" >> beam.CombinePerKey(sum))
+    path = fs.join(tmp, layout.COUNTS_FILE)
+    drops.pipeline | "WriteCounts" >> NameFiles(pending, lambda found: write_counts(found, path),
+                                                sums)
 
 
 def as_list(documents: beam.PCollection | list[beam.PCollection]) -> list[beam.PCollection]:
@@ -77,8 +89,7 @@ def write_stage_outputs(tmp: str, docs_in: list[beam.PCollection], result: dict)
     `docs_in`: what the stage read, one or more PCollections, counted each on its own (no
     Flatten of whole documents)."""
     outputs = as_list(result[DOCUMENTS])
-    for i, pcoll in enumerate(outputs):
-        write_documents(pcoll, tmp, i)
+    pending = [write_documents(pcoll, tmp, i) for i, pcoll in enumerate(outputs)]
     counted = [*(count_as(pcoll, "in", _numbered("CountIn", i)) for i, pcoll in
                  enumerate(docs_in)),
                *(count_as(pcoll, "out", _numbered("CountOut", i)) for i, pcoll in
@@ -89,11 +100,13 @@ def write_stage_outputs(tmp: str, docs_in: list[beam.PCollection], result: dict)
         if name in (DOCUMENTS, DROPS, CREATED):
             continue
         if name == QUARANTINE:
-            (pcoll | "QuarantineToRow" >> beam.Map(Rejected.to_row)
-             | "WriteQuarantine" >> WriteRows(fs.join(tmp, QUARANTINE), QUARANTINE_SCHEMA))
+            pending.append(write_rows(pcoll | "QuarantineToRow" >> beam.Map(Rejected.to_row),
+                                      "WriteQuarantine", fs.join(tmp, QUARANTINE),
+                                      QUARANTINE_SCHEMA))
             continue
-        pcoll | f"Write{name}" >> WriteFiles(fs.join(tmp, name), JsonLines())
-    write_ledger_inputs(tmp, result[DROPS], counted)
+        pending.append(write_bundles(pcoll, f"Write{name}",
+                                     FileSet(fs.join(tmp, name), JsonLines())))
+    write_ledger_inputs(tmp, result[DROPS], counted, pending)
 
 
 def document_stage(pipeline: beam.Pipeline, name: str, upstream_dir: str | None,

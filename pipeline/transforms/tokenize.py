@@ -13,7 +13,7 @@ from longweave.pipeline.packing.encode import (
     tokenize_documents,
 )
 from longweave.pipeline.packing.tokenizer import special_ids
-from longweave.pipeline.transforms.docio import ReadDocuments, WriteRows
+from longweave.pipeline.transforms.docio import ReadDocuments, write_rows
 from longweave.pipeline.transforms.ledger_io import count_as
 from longweave.pipeline.transforms.progress import OUTPUT, document_chars, track
 from longweave.pipeline.transforms.stage import DOCUMENTS, DROPS, write_ledger_inputs
@@ -86,11 +86,11 @@ def tokenize_stage(pipeline: beam.Pipeline, upstream_dir: str, tokenizer_file: s
         tokenizer_file, recipe.tokenizer, recipe.buckets, recipe.output.pad_token_id,
         recipe.bucket_policy, recipe.seed)
     segments = track(result[DOCUMENTS], "ProgressOut", "", role=OUTPUT)
-    segments | "WriteSegments" >> WriteRows(fs.join(tmp, layout.SEGMENTS_DIR),
-                                            TOKENIZED_SEGMENT_SCHEMA)
+    written = write_rows(segments, "WriteSegments", fs.join(tmp, layout.SEGMENTS_DIR),
+                         TOKENIZED_SEGMENT_SCHEMA)
     pieces = segments | "LaterPieces" >> beam.Filter(is_later_piece)
     split = segments | "SplitDocs" >> beam.Filter(is_split_document)
     write_ledger_inputs(tmp, result[DROPS], [
         count_as(docs, "in", "CountIn"), count_as(segments, "out", "CountOut"),
         count_as(pieces, "created", "CountPieces"),
-        count_as(split, "extra:split_documents", "CountSplit")])
+        count_as(split, "extra:split_documents", "CountSplit")], [written])

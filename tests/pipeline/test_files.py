@@ -12,7 +12,15 @@ import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from longweave.pipeline.transforms import files
-from longweave.pipeline.transforms.files import JsonLines, ParquetRows, WriteFiles, name_files
+from longweave.pipeline.transforms.files import (
+    FileSet,
+    JsonLines,
+    NameFiles,
+    ParquetRows,
+    WriteFiles,
+    name_files,
+    write_bundles,
+)
 
 SCHEMA = pa.schema([("id", pa.string(), False), ("tokens", pa.list_(pa.int32())),
                     ("note", pa.string())])
@@ -83,10 +91,27 @@ def test_a_file_no_bundle_reported_is_removed_not_published(tmp_path):
     for name, text in (("kept-b.jsonl", "2\n"), ("kept-a.jsonl", "1\n"),
                        ("failed.jsonl", "1\n")):
         (attempts / name).write_text(text)
-    done = name_files(None, str(tmp_path), "part", JsonLines(), str(attempts),
-                      [str(attempts / "kept-b.jsonl"), str(attempts / "kept-a.jsonl")])
+    files = FileSet(str(tmp_path), JsonLines())
+    assert files.attempts == str(attempts)
+    done = name_files(files, [str(attempts / "kept-b.jsonl"), str(attempts / "kept-a.jsonl")])
     assert [p.rsplit("/", 1)[1] for p in done] == ["part-00000-of-00002.jsonl",
                                                    "part-00001-of-00002.jsonl"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["part-00000-of-00002.jsonl",
                                                           "part-00001-of-00002.jsonl"]
     assert (tmp_path / "part-00000-of-00002.jsonl").read_text() == "1\n"
+
+
+def test_one_step_names_every_output_then_writes_the_counts(tmp_path):
+    """The stage shell's finish: two outputs' files named, then `after` gets its input."""
+    counts = tmp_path / "counts.json"
+    with beam.Pipeline() as pipeline:
+        a = write_bundles(pipeline | "A" >> beam.Create(rows(20)), "WriteA",
+                          FileSet(str(tmp_path / "a"), ParquetRows(SCHEMA)))
+        b = write_bundles(pipeline | "B" >> beam.Create([{"x": 1}]), "WriteB",
+                          FileSet(str(tmp_path / "b"), JsonLines()))
+        sums = pipeline | "Sums" >> beam.Create([("in", 20), ("out", 1)])
+        pipeline | NameFiles([a, b], lambda found: counts.write_text(json.dumps(sorted(found))),
+                             sums)
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["part-00000-of-00001.parquet"]
+    assert (tmp_path / "b" / "part-00000-of-00001.jsonl").read_text() == '{"x": 1}\n'
+    assert json.loads(counts.read_text()) == [["in", 20], ["out", 1]]

@@ -24,6 +24,7 @@ from longweave.pipeline.packing.loader import PackedLoader
 from longweave.pipeline.packing.shards import read_shard, write_shard
 from longweave.pipeline.packing.training_sample import iter_document_batches
 from longweave.pipeline.transforms.docio import ReadDocuments, write_documents
+from longweave.pipeline.transforms.files import NameFiles
 from longweave.schemas import fs
 from longweave.schemas.document import Document, Span, make_document_id
 from longweave.schemas.packed import Manifest, PackedSequence
@@ -72,8 +73,10 @@ def test_documents_round_trip_through_beam():
                      text=text * (i + 1), spans=[Span(0, len(text), f"file:m{i}.py")],
                      meta={"license": "MIT", "n": i}) for i in range(5)]
     with beam.Pipeline(options=PipelineOptions(IN_PROCESS)) as pipeline:
-        write_documents(pipeline | beam.Create(docs), stage)
+        pending = write_documents(pipeline | beam.Create(docs), stage)
+        pipeline | NameFiles([pending])
     assert fs.glob(fs.join(stage, "documents", "*.parquet"))
+    assert not fs.glob(fs.join(stage, "documents", ".attempts-part", "*"))
     rows = sorted((r for b in iter_document_batches(stage) for r in b.to_pylist()),
                   key=lambda r: r["id"])
     assert [Document.from_row(r) for r in rows] == sorted(docs, key=lambda d: d.id)
