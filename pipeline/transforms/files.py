@@ -147,8 +147,8 @@ class PendingFiles(NamedTuple):
 
 
 def write_bundles(elements: beam.PCollection, label: str, files: FileSet) -> PendingFiles:
-    """Each bundle's elements into one file of its own; name them with `NameFiles` (or
-    the stage shell's one commit step, which names every output of the stage at once)."""
+    """Each bundle's elements into one file of its own, to be named by a `NameFiles` step
+    (the stage shell's names every output of the stage at once)."""
     return PendingFiles(files, elements | label >> beam.ParDo(_WriteBundle(files)))
 
 
@@ -178,19 +178,6 @@ class NameFiles(beam.PTransform):
                 | "Once" >> beam.Impulse()
                 | "Finish" >> beam.Map(finish, *(beam.pvalue.AsList(p) for p in
                                                  [*(p.written for p in self.pending), *extra])))
-
-
-class WriteFiles(beam.PTransform):
-    """Elements -> files `<folder>/<prefix>-NNNNN-of-NNNNN<suffix>`, named on their own
-    (see the module docstring)."""
-
-    def __init__(self, folder: str, file_format: FileFormat, prefix: str = "part") -> None:
-        super().__init__()
-        self.files = FileSet(folder, file_format, prefix)
-
-    def expand(self, elements: beam.PCollection) -> beam.PCollection:
-        pending = write_bundles(elements, "WriteBundles", self.files)
-        return elements.pipeline | "NameFiles" >> NameFiles([pending])
 
 
 class _WriteBundle(beam.DoFn):

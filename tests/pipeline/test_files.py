@@ -17,7 +17,6 @@ from longweave.pipeline.transforms.files import (
     JsonLines,
     NameFiles,
     ParquetRows,
-    WriteFiles,
     name_files,
     write_bundles,
 )
@@ -34,7 +33,9 @@ def rows(n: int) -> list[dict]:
 
 def write(tmp_path, elements, file_format, args=(), prefix="part"):
     with beam.Pipeline(options=PipelineOptions(list(args))) as pipeline:
-        pipeline | beam.Create(elements) | WriteFiles(str(tmp_path), file_format, prefix)
+        pending = write_bundles(pipeline | beam.Create(elements), "Write",
+                                FileSet(str(tmp_path), file_format, prefix))
+        pipeline | NameFiles([pending])
 
 
 @pytest.mark.slow
@@ -73,9 +74,11 @@ def test_no_element_is_one_empty_file_with_the_schema(tmp_path):
 def test_json_lines_and_two_writers_sharing_a_folder(tmp_path):
     records = [{"b": i, "a": [i, "x"]} for i in range(50)]
     with beam.Pipeline() as pipeline:
-        pipeline | "One" >> beam.Create(records) | "W1" >> WriteFiles(str(tmp_path), JsonLines())
-        pipeline | "Two" >> beam.Create(records[:5]) | "W2" >> WriteFiles(
-            str(tmp_path), JsonLines(), "part1")
+        one = write_bundles(pipeline | "One" >> beam.Create(records), "W1",
+                            FileSet(str(tmp_path), JsonLines()))
+        two = write_bundles(pipeline | "Two" >> beam.Create(records[:5]), "W2",
+                            FileSet(str(tmp_path), JsonLines(), "part1"))
+        pipeline | NameFiles([one, two])
     first = [line for p in sorted(tmp_path.glob("part-*.jsonl"))
              for line in p.read_text().splitlines()]
     assert sorted(first, key=lambda line: json.loads(line)["b"]) == [
