@@ -103,5 +103,11 @@ def test_forward_and_backward_on_a_dataloader_that_resumes(out: str) -> None:
 def test_a_worker_process_is_refused(out: str) -> None:
     loader = torch.utils.data.DataLoader(PackedIterableDataset(out, 8), num_workers=1,
                                          collate_fn=collate_packed)
+    batches = iter(loader)
     with pytest.raises(RuntimeError, match="num_workers=0"):
-        next(iter(loader))
+        next(batches)
+    # shut its worker down now: left to the garbage collector, the shutdown waits 5 s
+    # (torch's status-check interval) inside whichever test runs next
+    shutdown = getattr(batches, "_shutdown_workers", None)
+    if shutdown is not None:
+        shutdown()
