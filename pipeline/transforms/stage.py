@@ -1,15 +1,16 @@
 """The shape every document stage transform has, so one shell can run any of them.
 
 A stage transform takes a `PCollection[Document]` and returns a dict of PCollections:
-`documents` (Documents passed on; a list of PCollections is written side by side, never
-flattened: the DirectRunner would hold a multi-input Flatten's inputs in the driver),
-`drops` (one `Drop` per record not passed on, with its reason; a drop of an input document
-names that document's input, made where the document is at hand: `Drop.with_locator(
-doc.meta)`, or the `path` and `record` a dedupe `Candidate` carries), optionally `created`
-(one element per record the stage made rather than
-read, such as a synthetic sample, so the ledger balances as in + created = out + dropped),
-and optionally further named outputs of JSON-able dicts (e.g. `clusters`)
-that the shell writes beside the documents as `<name>/part-*.jsonl`.
+- `documents`: Documents passed on; a list of PCollections is written side by side, never
+  flattened (the DirectRunner would hold a multi-input Flatten's inputs in the driver);
+- `drops`: one `Drop` per record not passed on, with its reason. A drop of an input
+  document names that document's input, made where the document is at hand
+  (`Drop.with_locator(doc.meta)`, or the `path` and `record` a dedupe `Candidate`
+  carries): the shell does not join drops with the inputs;
+- optionally `created`: one element per record the stage made rather than read, such as a
+  synthetic sample, so the ledger balances as in + created = out + dropped;
+- optionally further named outputs of JSON-able dicts (e.g. `clusters`) that the shell
+  writes beside the documents as `<name>/part-*.jsonl`.
 """
 
 from __future__ import annotations
