@@ -207,15 +207,20 @@ class _WriteBundle(beam.DoFn):
 
 def name_files(files: FileSet, written: list[str]) -> list[str]:
     """Give the files the bundles wrote their final names (an empty file when there were
-    none), remove what is left of the attempts, and return the final paths."""
+    none), remove what is left of the attempts, and return the final paths. Idempotent: a
+    retried finishing step finds the files it moved already in place and moves the rest."""
     paths = sorted(written)
     suffix = files.file_format.suffix
+    targets = [fs.join(files.folder, f"{files.prefix}-{i:05d}-of-{max(1, len(paths)):05d}"
+                       f"{suffix}") for i in range(max(1, len(paths)))]
     if not paths:
-        empty = fs.join(files.attempts, "empty" + suffix)
-        files.file_format.writer(fs.create_binary(empty)).close()
-        paths = [empty]
-    targets = [fs.join(files.folder, f"{files.prefix}-{i:05d}-of-{len(paths):05d}{suffix}")
-               for i in range(len(paths))]
-    fs.rename(paths, targets)
+        if not fs.exists(targets[0]):
+            empty = fs.join(files.attempts, "empty" + suffix)
+            files.file_format.writer(fs.create_binary(empty)).close()
+            fs.rename([empty], targets)
+    else:
+        moves = [(path, target) for path, target in zip(paths, targets, strict=True)
+                 if fs.exists(path) or not fs.exists(target)]
+        fs.rename([path for path, _ in moves], [target for _, target in moves])
     fs.remove_tree(files.attempts)
     return targets

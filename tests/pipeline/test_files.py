@@ -102,6 +102,12 @@ def test_a_file_no_bundle_reported_is_removed_not_published(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["part-00000-of-00002.jsonl",
                                                           "part-00001-of-00002.jsonl"]
     assert (tmp_path / "part-00000-of-00002.jsonl").read_text() == "1\n"
+    # a retried finishing step (the files already moved) changes nothing and does not fail
+    assert name_files(files, [str(attempts / "kept-b.jsonl"),
+                              str(attempts / "kept-a.jsonl")]) == done
+    assert (tmp_path / "part-00001-of-00002.jsonl").read_text() == "2\n"
+    assert name_files(FileSet(str(tmp_path / "e"), JsonLines()), []) == name_files(
+        FileSet(str(tmp_path / "e"), JsonLines()), [])
 
 
 def test_one_step_names_every_output_then_writes_the_counts(tmp_path):
