@@ -234,12 +234,14 @@ def test_blocks_find_every_bucket_whatever_the_bundles():
     """The buckets from blocks equal a dictionary of `(band, key, salt)` built entry by
     entry, for any bundle size; each bucket is whole in one partition."""
     rng = random.Random(5)
-    entries = [(f"doc-{i:03d}", [(band, rng.randrange(4) * (1 << 61) + band % 3)
+    entries = [(f"doc-{i:03d}", [(band, rng.randrange(40) * (1 << 57) + band % 3)
                                  for band in range(4)]) for i in range(300)]
     expected = defaultdict(set)
     for doc_id, keys in entries:
         for band, key in keys:
             expected[(band, key, near_dedup.salt(doc_id, 2))].add(doc_id)
+    sizes = Counter(len(m) for m in expected.values())
+    assert min(sizes) <= near_dedup.CLIQUE_MAX < max(sizes)  # cliques and stars both
     for chunk in (1, 7, 300):
         grouped = _shuffled_blocks(entries, 2, 5, chunk)
         found = [b for blocks in grouped.values()
